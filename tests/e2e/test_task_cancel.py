@@ -1,0 +1,221 @@
+# Copyright (c) 2026, msgraph.migrations contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""crosstenant_migration_task_cancel end to end: real ansible-playbook, msal and TLS
+against the emulator; assertions on the module's results and the emulator's request log."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import (
+    JOB, MISSING, READER_APP, READER_SECRET, SECRET, TASK_ACTIVE, TASK_ACTIVE_2, TASK_CANCELLED, TASK_COMPLETED,
+)
+
+CANCEL_URL = '/v1.0/solutions/migrations/crossTenantMigrationJobs/%s/users/%s/cancel'
+
+
+def workloads(harness, task_id=TASK_ACTIVE):
+    return {w['service']: w['status'] for w in harness.emu.task(JOB, task_id)['currentStatus']}
+
+
+def test_first_run_cancels_and_second_run_is_an_ok_no_op(harness):
+    first = harness.play([harness.cancel_task()])
+    assert first.rc == 0, first.output
+    result = first.result()
+    assert result['changed'] is True and result['conflict'] is False and result['status_code'] == 202
+    assert result['cancel_response']['status'] == 'Accepted'
+    assert TASK_ACTIVE in result['cancel_response']['message']
+    assert result['request_id']
+    assert set(workloads(harness).values()) == {'pendingCancel'}
+
+    second = harness.play([harness.cancel_task()])
+    assert second.rc == 0, second.output
+    again = second.result()
+    assert again['changed'] is False and again['conflict'] is True and again['status_code'] == 409
+    assert again['error']['code'] and 'Cancel is not possible' in again['error']['message']
+    assert any('409' in w for w in again['warnings'])
+    assert 'failed=0' in second.stdout
+
+    posts = harness.cancel_posts()
+    assert [p['path'] for p in posts] == [CANCEL_URL % (JOB, TASK_ACTIVE)] * 2
+    for post in posts:
+        assert post['authorization'] == 'Bearer'
+        assert post['user_agent'].startswith('msgraph.migrations/0.1.0')
+        assert post['client_request_id'] and not post['body_present']
+    assert posts[0]['client_request_id'] != posts[1]['client_request_id']
+
+
+def test_conflict_fails_with_fail_on_conflict(harness):
+    run = harness.play([harness.cancel_task(TASK_COMPLETED, fail_on_conflict=True)])
+    assert run.rc != 0 and run.status() == 'failed'
+    result = run.result()
+    assert '409' in result['msg'] and 'Cancel is not possible' in result['msg']
+    assert result['conflict'] is True and result['status_code'] == 409 and result['changed'] is False
+    assert set(workloads(harness, TASK_COMPLETED).values()) == {'completed', 'inProgress'}
+
+
+@pytest.mark.parametrize('job_id, task_id', [(MISSING, TASK_ACTIVE), (JOB, MISSING)])
+def test_not_found_fails_naming_job_and_user(harness, job_id, task_id):
+    run = harness.play([harness.cancel_task(task_id, job_id=job_id)])
+    assert run.rc != 0
+    result = run.result()
+    assert result['status_code'] == 404 and result['error']['code']
+    assert 'was not found, or user %s is not part of it' % task_id in result['msg']
+    assert result['request_id'] in result['msg']
+
+
+def test_forbidden_write_names_the_permission_to_grant(harness):
+    run = harness.play([harness.cancel_task(client_id=READER_APP, client_secret=READER_SECRET)])
+    assert run.rc != 0
+    result = run.result()
+    assert result['status_code'] == 403
+    assert 'CrossTenantContentMigration.ReadWrite.All' in result['msg']
+    assert 'Migration Administrator' in result['msg']
+    assert workloads(harness)['Exchange'] == 'inProgress'
+
+
+@pytest.mark.parametrize('status, retry_after', [(429, '0.35'), (429, '1'), (503, '0.2'), (504, '0.2')])
+def test_throttled_and_unavailable_are_retried_after_retry_after(harness, status, retry_after):
+    harness.emu.add_fault({'match': {'method': 'POST', 'path': '/cancel$'}, 'status': status, 'retry_after': retry_after, 'times': 2})
+    run = harness.play([harness.cancel_task()])
+    assert run.rc == 0, run.output
+    result = run.result()
+    assert result['changed'] is True and result['status_code'] == 202
+    retry_warnings = [w for w in result['warnings'] if 'answered %d' % status in w]
+    assert len(retry_warnings) == 2
+    posts = harness.cancel_posts()
+    assert [p['status'] for p in posts] == [status, status, 202]
+    assert posts[1]['ts'] - posts[0]['ts'] >= float(retry_after) * 0.95
+
+
+def test_throttling_beyond_max_retries_fails_with_the_status(harness):
+    harness.emu.add_fault({'match': {'method': 'POST', 'path': '/cancel$'}, 'status': 429, 'retry_after': '0.1', 'times': 0})
+    run = harness.play([harness.cancel_task(max_retries=2)])
+    assert run.rc != 0
+    assert run.result()['status_code'] == 429 and 'HTTP 429' in run.result()['msg']
+    assert len(harness.cancel_posts()) == 3
+
+
+def test_a_reply_lost_after_the_cancel_took_effect_is_reported_as_changed(harness):
+    harness.emu.add_fault({'match': {'method': 'POST', 'path': '/cancel$'}, 'action': 'drop_after_work'})
+    run = harness.play([harness.cancel_task(fail_on_conflict=True)])
+    assert run.rc == 0, run.output
+    result = run.result()
+    assert result['changed'] is True and result['conflict'] is False
+    assert any('lost' in w for w in result['warnings'])
+    assert result['task']['id'] == TASK_ACTIVE
+    graph = harness.requests(kind='graph')
+    assert [(e['method'], e['status']) for e in graph] == [('POST', None), ('POST', 409), ('GET', 200)]
+
+
+def test_check_mode_sends_no_cancel_and_predicts(harness):
+    run = harness.play([harness.cancel_task(), harness.cancel_task(TASK_COMPLETED)], args=('--check',))
+    assert run.rc == 0, run.output
+    assert run.result(0)['changed'] is True and run.result(0)['status_code'] is None
+    assert run.result(1)['changed'] is False and run.result(1)['conflict'] is True
+    assert any('Exchange is completed' in w for w in run.result(1)['warnings'])
+    assert harness.requests(kind='graph', method='POST') == []
+    assert len(harness.requests(kind='graph', method='GET')) == 2
+    assert workloads(harness)['Exchange'] == 'inProgress'
+
+
+def test_check_mode_with_fail_on_conflict_fails_like_the_real_run(harness):
+    run = harness.play([harness.cancel_task(TASK_CANCELLED, fail_on_conflict=True)], args=('--check',))
+    assert run.rc != 0 and 'would be refused with 409' in run.result()['msg']
+    assert harness.requests(kind='graph', method='POST') == []
+
+
+def test_check_mode_on_a_missing_user_fails(harness):
+    run = harness.play([harness.cancel_task(MISSING)], args=('--check',))
+    assert run.rc != 0 and run.result()['status_code'] == 404
+
+
+def test_diff_shows_workloads_before_and_after(harness):
+    run = harness.play([harness.cancel_task(TASK_ACTIVE_2)], args=('--check', '--diff'))
+    assert run.rc == 0, run.output
+    diff = run.result()['diff']
+    assert diff['before'] == {'workloads': {'Exchange': 'syncing', 'ODSP': 'notStarted'}}
+    assert diff['after'] == {'workloads': {'Exchange': 'pendingCancel', 'ODSP': 'pendingCancel'}}
+    assert '"Exchange": "syncing"' in run.stdout and '"Exchange": "pendingCancel"' in run.stdout
+
+    real = harness.play([harness.cancel_task(TASK_ACTIVE_2)], args=('--diff',))
+    assert real.result()['changed'] is True
+    assert real.result()['diff']['after'] == {'workloads': {'Exchange': 'pendingCancel', 'ODSP': 'pendingCancel'}}
+    assert [e['method'] for e in harness.requests(kind='graph')] == ['GET', 'GET', 'POST']
+
+
+@pytest.mark.parametrize('option, value', [
+    ('job_id', ''), ('job_id', '../x'), ('task_id', TASK_ACTIVE + 'x'), ('task_id', '%2e%2e%2fusers'),
+    ('task_id', TASK_ACTIVE + '/../' + TASK_COMPLETED), ('job_id', JOB.replace('-', '')),
+])
+def test_bad_ids_fail_naming_the_option_before_any_request(harness, option, value):
+    run = harness.play([harness.cancel_task(**{option: value})])
+    assert run.rc != 0
+    assert 'option %s' % option in run.result()['msg'] and 'GUID' in run.result()['msg']
+    assert harness.requests() == []
+
+
+def test_bad_connection_options_fail_before_any_request(harness):
+    tasks = [dict(harness.cancel_task(graph_endpoint='http://127.0.0.1:1'), ignore_errors=True),
+             dict(harness.cancel_task(max_retries=50), ignore_errors=True),
+             dict(harness.cancel_task(timeout=0), ignore_errors=True)]
+    run = harness.play(tasks)
+    assert [r['status'] for r in run.results] == ['failed'] * 3
+    assert 'option graph_endpoint: expected an https:// URL' in run.result(0)['msg']
+    assert 'option max_retries: expected an integer from 0 to 10' in run.result(1)['msg']
+    assert 'option timeout' in run.result(2)['msg']
+    assert harness.requests() == []
+
+
+def test_api_version_beta(harness):
+    run = harness.play([harness.cancel_task(api_version='beta')])
+    assert run.result()['changed'] is True
+    assert harness.cancel_posts()[0]['path'] == CANCEL_URL.replace('v1.0', 'beta') % (JOB, TASK_ACTIVE)
+
+
+def test_an_expired_token_is_replaced_once(harness):
+    harness.emu.add_fault({'match': {'method': 'POST', 'path': '/cancel$'}, 'status': 401,
+                           'error_code': 'InvalidAuthenticationToken', 'error_message': 'Lifetime validation failed, the token is expired.'})
+    run = harness.play([harness.cancel_task()])
+    assert run.rc == 0, run.output
+    assert run.result()['changed'] is True
+    assert len(harness.requests(kind='token')) == 2
+    assert [p['status'] for p in harness.cancel_posts()] == [401, 202]
+
+
+def test_module_defaults_with_the_action_group(harness):
+    task = {'name': 'Cancel', 'msgraph.migrations.crosstenant_migration_task_cancel': {'job_id': JOB, 'user_id': TASK_ACTIVE}}
+    run = harness.play([task], module_defaults=harness.connection())
+    assert run.rc == 0, run.output
+    assert run.result()['changed'] is True
+
+
+def test_ca_path_wins_over_requests_ca_bundle(harness):
+    env = {'REQUESTS_CA_BUNDLE': '/etc/ssl/certs/ca-certificates.crt', 'CURL_CA_BUNDLE': '/etc/ssl/certs/ca-certificates.crt'}
+    run = harness.play([harness.cancel_task()], env=env)
+    assert run.rc == 0, run.output
+    assert run.result()['changed'] is True
+
+    untrusted = harness.play([harness.cancel_task(ca_path=None)], env=env)
+    assert untrusted.rc != 0
+    assert 'Authentication with client_secret failed' in untrusted.result()['msg']
+    assert 'CERTIFICATE_VERIFY_FAILED' in untrusted.result()['msg'] or 'certificate verify failed' in untrusted.result()['msg']
+
+
+def test_secret_and_token_never_appear_at_vvvv(harness):
+    token = harness.emu.mint_token(tenant_id='00000000-0000-4000-8000-0000000000aa',
+                                   client_id='11111111-1111-4111-8111-111111111111',
+                                   roles=['CrossTenantContentMigration.ReadWrite.All'])
+    run = harness.play([harness.cancel_task(), harness.cancel_task(TASK_ACTIVE_2, access_token=token, client_secret=None),
+                        harness.cancel_task(TASK_COMPLETED, fail_on_conflict=True)], args=('-vvvv',))
+    assert len(run.results) == 3
+    assert run.result(0)['changed'] and run.result(1)['changed'] and run.status(2) == 'failed'
+    assert SECRET not in run.output
+    assert token not in run.output
+    issued = harness.issued_tokens()
+    assert issued
+    for value in issued:
+        assert value not in run.output
+    assert 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER' in run.output
