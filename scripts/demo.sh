@@ -35,7 +35,7 @@ export AZURE_AUTHORITY_HOST="$url"
 export ANSIBLE_HOME="$root/build/ansible-home" ANSIBLE_LOCALHOST_WARNING=False ANSIBLE_INVENTORY_UNPARSED_WARNING=False
 export ANSIBLE_COLLECTIONS_PATH="$root/build/collections"
 
-users='6a88de8d-7027-44c1-8674-03f826aa1704,9b2e4c61-3f0a-4d8b-a7e5-6c1d2f3a4b5c'
+users='6a88de8d-7027-44c1-8674-03f826aa1704,2f6c1b0e-3d4a-4c59-9e21-7b8a90c1d2e3'
 play=(ansible-playbook examples/rollback.yml -e "graph_endpoint=$url" -e "ca_path=$work/ca.pem" -e "rollback_users=$users")
 
 echo; echo "== 1. Rehearse: --check --diff sends no cancel"

@@ -38,6 +38,7 @@ attributes:
       - Shows each workload's status before and after (after is C(pendingCancel), or the prediction in check mode).
         Reads the task before cancelling.
   action_group:
+    description: Use C(group/msgraph.migrations.graph) in C(module_defaults) to set the shared options once.
     support: full
     membership:
       - msgraph.migrations.graph
