@@ -1,0 +1,75 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, msgraph.migrations contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Command line: python -m msgraph_emulator --ca-file PATH [--scenario FILE] [--port 0] [--request-log PATH] [--ready-file PATH]."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from typing import List, Optional
+
+from .faults import FaultError
+from .server import Emulator, loopback_host
+from .state import ScenarioError
+from .tls import write_atomic
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m msgraph_emulator",
+                                     description="Local HTTPS emulator of Microsoft Graph cross-tenant migration, Entra ID tokens and managed identity.")
+    parser.add_argument("--scenario", help="scenario file (YAML or JSON); default: the built-in scenario")
+    parser.add_argument("--ca-file", required=True, help="where to write the CA certificate (PEM) that clients must trust")
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port (default 0: any free port)")
+    parser.add_argument("--request-log", help="append one JSON line per request to this file")
+    parser.add_argument("--ready-file", help="write {url, port, pid, ca_file} as JSON here once listening")
+    parser.add_argument("--latency-ms", type=float, default=0, help="delay added to every reply (overrides the scenario's)")
+    parser.add_argument("--max-seconds", type=float, default=0, help="stop by itself after this many seconds (default 0: run until signalled)")
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Run until SIGTERM or SIGINT; exit 0 on a clean stop, 2 on a usage or scenario error."""
+    args = _parser().parse_args(argv)
+    try:
+        loopback_host(args.host)
+        emulator = Emulator(scenario=args.scenario, ca_file=args.ca_file, request_log=args.request_log, host=args.host, port=args.port,
+                            latency_ms=args.latency_ms)
+    except (ScenarioError, FaultError, ValueError) as exc:
+        print("msgraph-emulator: %s" % exc, file=sys.stderr, flush=True)
+        return 2
+    stop = threading.Event()
+
+    def _on_signal(_signum: int, _frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    try:
+        emulator.start()
+    except OSError as exc:
+        print("msgraph-emulator: cannot listen on %s:%s: %s" % (args.host, args.port, exc.strerror), file=sys.stderr, flush=True)
+        return 2
+    try:
+        print("msgraph-emulator listening on %s (CA: %s)" % (emulator.url, emulator.ca_file), flush=True)
+        if args.ready_file:
+            ready = {"url": emulator.url, "port": emulator.port, "pid": os.getpid(), "ca_file": emulator.ca_file}
+            write_atomic(args.ready_file, (json.dumps(ready) + "\n").encode("utf-8"))
+        deadline = time.monotonic() + args.max_seconds if args.max_seconds > 0 else None
+        while not stop.is_set():
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            stop.wait(0.5)
+    finally:
+        emulator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
