@@ -43,6 +43,10 @@ TASK_COMPLETED = '9b2e4c61-3f0a-4d8b-a7e5-6c1d2f3a4b5c'
 TASK_CANCELLED = 'e7d6c5b4-a392-4817-8f60-5e4d3c2b1a09'
 MISSING = 'ffffffff-ffff-4fff-8fff-ffffffffffff'
 
+# Passed to plays as extra vars, never written into playbook text: Ansible quotes
+# playbook source around a failed task, as it would a user's literal secret.
+SECRET_OPTIONS = ('client_secret', 'client_certificate_password', 'access_token')
+
 WRITE_ROLE = 'CrossTenantContentMigration.ReadWrite.All'
 READ_ROLE = 'CrossTenantContentMigration.Read.All'
 
@@ -120,7 +124,7 @@ class Harness:
 
     def base_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items()
-               if not k.startswith(('AZURE_', 'IDENTITY_', 'MSI_', 'IMDS_', 'ANSIBLE_'))}
+               if not k.startswith(('AZURE_', 'IDENTITY_', 'MSI_', 'IMDS_', 'ANSIBLE_')) and k != 'PYTHONPATH'}
         env.update({
             'ANSIBLE_HOME': str(self.tmp_path / 'ansible-home'),
             'ANSIBLE_COLLECTIONS_PATH': os.environ.get('E2E_COLLECTIONS_PATH', os.path.join(REPO, 'build', 'collections')),
@@ -146,7 +150,10 @@ class Harness:
             if module_defaults:
                 play['module_defaults'] = {'group/msgraph.migrations.graph': module_defaults}
             playbook = [play]
+        secret_vars = _move_secrets_to_vars(playbook)
+        (run_dir / 'secrets.yml').write_text(yaml.safe_dump(secret_vars))
         (run_dir / 'play.yml').write_text(yaml.safe_dump(playbook, sort_keys=False))
+        args = ('-e', '@' + str(run_dir / 'secrets.yml'), *args)
         results_file = run_dir / 'results.jsonl'
         full_env = self.base_env()
         full_env['E2E_RESULTS_FILE'] = str(results_file)
@@ -164,8 +171,29 @@ class Harness:
         entries = self.emu.requests()
         return [e for e in entries if (kind is None or e.get('kind') == kind) and (method is None or e.get('method') == method)]
 
+    def issued_tokens(self) -> list[str]:
+        """Every access token the emulator has issued so far (to prove none is printed)."""
+        return self.emu.issued_tokens()
+
     def cancel_posts(self) -> list[dict[str, Any]]:
         return [e for e in self.requests(kind='graph', method='POST') if e['path'].endswith('/cancel')]
+
+
+def _move_secrets_to_vars(node: Any, found: Optional[dict[str, str]] = None) -> dict[str, str]:
+    """Replace literal secret option values in ``node`` with variables; return the variables."""
+    found = {} if found is None else found
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in SECRET_OPTIONS and isinstance(value, str) and '{{' not in value:
+                name = 'e2e_secret_%d' % len(found)
+                found[name] = value
+                node[key] = '{{ %s }}' % name
+            else:
+                _move_secrets_to_vars(value, found)
+    elif isinstance(node, list):
+        for item in node:
+            _move_secrets_to_vars(item, found)
+    return found
 
 
 @pytest.fixture(scope='session')
