@@ -29,6 +29,8 @@ APP = '11111111-1111-4111-8111-111111111111'
 SECRET = 'e2e-Client-Secret-7Qx9'
 READER_APP = '22222222-2222-4222-8222-222222222222'
 READER_SECRET = 'e2e-Reader-Secret-4Kp2'
+NO_ROLE_APP = '66666666-6666-4666-8666-666666666666'
+NO_ROLE_SECRET = 'e2e-NoRole-Secret-2Wm5'
 CERT_APP = '33333333-3333-4333-8333-333333333333'
 FEDERATED_APP = '44444444-4444-4444-8444-444444444444'
 MI_CLIENT = '55555555-5555-4555-8555-555555555555'
@@ -55,6 +57,7 @@ def base_scenario(cert_pem: Optional[str] = None) -> dict[str, Any]:
     apps = [
         {'client_id': APP, 'secret': SECRET, 'roles': [WRITE_ROLE]},
         {'client_id': READER_APP, 'secret': READER_SECRET, 'roles': [READ_ROLE]},
+        {'client_id': NO_ROLE_APP, 'secret': NO_ROLE_SECRET, 'roles': []},
         {'client_id': FEDERATED_APP, 'roles': [WRITE_ROLE],
          'federated_credentials': [{'issuer': FEDERATED_ISSUER, 'subject': FEDERATED_SUBJECT}]},
     ]

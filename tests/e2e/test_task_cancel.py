@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import (
-    JOB, MISSING, READER_APP, READER_SECRET, SECRET, TASK_ACTIVE, TASK_ACTIVE_2, TASK_CANCELLED, TASK_COMPLETED,
+    JOB, MISSING, NO_ROLE_APP, NO_ROLE_SECRET, READER_APP, READER_SECRET, SECRET, TASK_ACTIVE, TASK_ACTIVE_2, TASK_CANCELLED, TASK_COMPLETED,
 )
 
 CANCEL_URL = '/v1.0/solutions/migrations/crossTenantMigrationJobs/%s/users/%s/cancel'
@@ -76,6 +76,12 @@ def test_forbidden_write_names_the_permission_to_grant(harness):
     assert workloads(harness)['Exchange'] == 'inProgress'
 
 
+def test_forbidden_read_in_check_mode_names_the_read_permission(harness):
+    run = harness.play([harness.cancel_task(client_id=NO_ROLE_APP, client_secret=NO_ROLE_SECRET)], args=('--check',))
+    assert run.rc != 0
+    assert run.result()['status_code'] == 403 and 'CrossTenantContentMigration.Read.All' in run.result()['msg']
+
+
 @pytest.mark.parametrize('status, retry_after', [(429, '0.35'), (429, '1'), (503, '0.2'), (504, '0.2')])
 def test_throttled_and_unavailable_are_retried_after_retry_after(harness, status, retry_after):
     harness.emu.add_fault({'match': {'method': 'POST', 'path': '/cancel$'}, 'status': status, 'retry_after': retry_after, 'times': 2})
@@ -108,6 +114,17 @@ def test_a_reply_lost_after_the_cancel_took_effect_is_reported_as_changed(harnes
     assert result['task']['id'] == TASK_ACTIVE
     graph = harness.requests(kind='graph')
     assert [(e['method'], e['status']) for e in graph] == [('POST', None), ('POST', 409), ('GET', 200)]
+
+
+def test_a_read_timeout_is_retried(harness):
+    harness.emu.add_fault({'match': {'method': 'POST', 'path': '/cancel$'}, 'action': 'hang', 'seconds': 3})
+    run = harness.play([harness.cancel_task(timeout=1)])
+    assert run.rc == 0, run.output
+    result = run.result()
+    assert result['changed'] is True
+    assert any('ReadTimeout' in w for w in result['warnings'])
+    assert len(harness.cancel_posts()) >= 2
+    assert set(workloads(harness).values()) == {'pendingCancel'}
 
 
 def test_check_mode_sends_no_cancel_and_predicts(harness):
