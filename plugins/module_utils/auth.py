@@ -213,17 +213,17 @@ def load_certificate_credential(path: str, password: Optional[str]) -> dict:
     secret = password.encode('utf-8') if password else None
     try:
         if data.lstrip().startswith(b'-----BEGIN'):
-            blocks = {match.group(1).decode(): match.group(0) for match in _PEM_BLOCK.finditer(data)}
-            key_pem = next((block for label, block in blocks.items() if 'PRIVATE KEY' in label), None)
-            cert_pem = blocks.get('CERTIFICATE')
-            if key_pem is None or cert_pem is None:
+            blocks = [(match.group(1).decode(), match.group(0)) for match in _PEM_BLOCK.finditer(data)]
+            key_pem = next((block for label, block in blocks if 'PRIVATE KEY' in label), None)
+            certs = [x509.load_pem_x509_certificate(block) for label, block in blocks if label == 'CERTIFICATE']
+            if key_pem is None or not certs:
                 raise OptionError('client_certificate_path', 'a PEM file holding both the private key and the certificate')
             key = serialization.load_pem_private_key(key_pem, password=secret)
-            cert = x509.load_pem_x509_certificate(cert_pem)
         else:
-            key, cert, _chain = pkcs12.load_key_and_certificates(data, secret)
+            key, cert, chain = pkcs12.load_key_and_certificates(data, secret)
             if key is None or cert is None:
                 raise OptionError('client_certificate_path', 'a PKCS#12 file holding both the private key and the certificate')
+            certs = [cert] + list(chain or [])
     except (TypeError, ValueError):
         # cryptography's messages here say "bad decrypt" or "password was not given";
         # the password itself is never part of them, and we do not repeat them anyway.
@@ -231,6 +231,14 @@ def load_certificate_credential(path: str, password: Optional[str]) -> dict:
             'client_certificate_password',
             'the password that opens %s (the file could not be decrypted or parsed; check the password and format)' % path,
         ) from None
+
+    # A file may hold the whole chain: the app's certificate is the one that matches the key.
+    public_key = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    cert = next((c for c in certs
+                 if c.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo) == public_key),
+                None)
+    if cert is None:
+        raise OptionError('client_certificate_path', 'a file whose certificate matches its private key, but none of its certificates does')
 
     return {
         'private_key': key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,

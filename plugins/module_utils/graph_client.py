@@ -12,6 +12,7 @@ same rule serves a plain response and a ``$batch`` sub-response alike.
 from __future__ import annotations
 
 import email.utils
+import json
 import random
 import time
 import uuid
@@ -24,9 +25,11 @@ from ansible_collections.msgraph.migrations.plugins.module_utils.settings import
 from ansible_collections.msgraph.migrations.plugins.module_utils.transport import Transport, requests
 
 RETRYABLE_STATUSES = frozenset((429, 503, 504))
-# Statuses after which the request may still have been carried out by Graph.
-MAYBE_APPLIED_STATUSES = frozenset((504,))
+# Graph may carry out a request and still answer it with one of these (see the
+# API notes), so a retry that meets 409 may be meeting its own earlier success.
+MAYBE_APPLIED_STATUSES = frozenset((429, 503, 504))
 RETRY_AFTER_CAP_SECONDS = 120.0
+ERROR_SNIPPET_CHARS = 200
 BACKOFF_BASE_SECONDS = 1.0
 
 
@@ -106,9 +109,14 @@ class GraphResponse:
     @property
     def error(self) -> tuple[Optional[str], Optional[str]]:
         code, message = parse_graph_error(self.body)
-        if code is None and message is None and not self.ok:
-            content_type = self.headers.get('Content-Type', 'no content type')
-            message = 'Graph replied with a non-JSON body (%s)' % content_type.split(';')[0] if self.body else None
+        if code is None and message is None and not self.ok and self.body:
+            if isinstance(self.body, str):
+                # Proxies and gateways answer with HTML pages; a snippet says who answered.
+                content_type = self.headers.get('Content-Type', 'no content type').split(';')[0]
+                snippet = ' '.join(self.body.split())[:ERROR_SNIPPET_CHARS]
+                message = 'The reply was not JSON (%s): %s' % (content_type, snippet)
+            else:
+                message = "The reply was JSON without Graph's error object: %s" % json.dumps(self.body)[:ERROR_SNIPPET_CHARS]
         return code, message
 
     def raise_error(self, summary: str, hint: Optional[str] = None, **result: Any) -> None:
@@ -168,14 +176,20 @@ class GraphClient:
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
                 maybe_applied = maybe_applied or not _never_sent(exc)
                 if retries_done >= self.settings.max_retries:
-                    raise GraphTransportError('%s %s: no reply from Graph after %d attempt(s): %s'
-                                              % (method, path, retries_done + 1, exc)) from None
+                    raise GraphTransportError(
+                        '%s %s: no reply from Graph after %d attempt(s): %s%s'
+                        % (method, path, retries_done + 1, exc,
+                           '. An attempt may have reached Graph: check the result before sending it again.' if maybe_applied else '')) from None
                 delay = backoff_delay(retries_done)
                 self._warn('%s %s got no reply (%s); retry %d of %d in %.1f s.'
                            % (method, path, type(exc).__name__, retries_done + 1, self.settings.max_retries, delay))
                 self._sleep(delay)
                 retries_done += 1
                 continue
+            except requests.exceptions.RequestException as exc:
+                # Other request errors (an invalid header, say) may quote the request,
+                # Authorization header included: name the kind of error only.
+                raise GraphTransportError('%s %s could not be sent: %s' % (method, path, type(exc).__name__)) from None
 
             if reply.status_code == 401 and not token_refreshed and self._credential.can_refresh:
                 # The token expired or was revoked since it was issued: one fresh token, one retry.

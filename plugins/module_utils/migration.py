@@ -8,6 +8,7 @@ cancel's reply means. Modules stay thin; this is where the rules live."""
 
 from __future__ import annotations
 
+import datetime
 import enum
 import re
 from dataclasses import dataclass, field
@@ -31,6 +32,10 @@ CANCEL_IN_EFFECT_STATUSES = frozenset(s.lower() for s in ('pendingCancel', 'canc
 KNOWN_STATUSES = BLOCKING_STATUSES | frozenset(s.lower() for s in (
     'notStarted', 'valid', 'invalid', 'error', 'inProgress', 'syncing', 'synced', 'unknownFutureValue'))
 STATUS_AFTER_CANCEL = 'pendingCancel'
+# Job statuses in which nothing in the job can be cancelled (Microsoft's orchestrator guide).
+JOB_BLOCKING_STATUSES = frozenset(s.lower() for s in (
+    'cuttingOver', 'completed', 'completedWithErrors', 'failed', 'cancelled', 'pendingCancel', 'pendingDelete', 'deleted'))
+_FRACTION = re.compile(r'\.(\d{6})\d+')
 
 
 def validate_guid(option: str, value: Any) -> str:
@@ -101,6 +106,32 @@ def assess_task(task: Any) -> TaskAssessment:
     )
 
 
+def parse_graph_datetime(value: Any) -> Optional[datetime.datetime]:
+    """A Graph DateTimeOffset (``2026-07-01T00:00:00Z``, up to 7 fractional digits), or None."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = _FRACTION.sub(r'.\1', value.strip()).replace('Z', '+00:00').replace('z', '+00:00')
+    try:
+        parsed = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
+
+
+def job_cancel_blocker(job: Any, now: Optional[datetime.datetime] = None) -> Optional[str]:
+    """Why nothing in ``job`` can be cancelled any more, or None."""
+    if not isinstance(job, dict):
+        return None
+    status = str(job.get('status') or '')
+    if status.lower() in JOB_BLOCKING_STATUSES:
+        return 'the job is %s' % status
+    complete_after = parse_graph_datetime(job.get('completeAfterDateTime'))
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    if complete_after is not None and complete_after <= now:
+        return "the job's completeAfterDateTime %s has passed" % job['completeAfterDateTime']
+    return None
+
+
 class CancelVerdict(enum.Enum):
     ACCEPTED = 'accepted'
     CONFLICT = 'conflict'
@@ -140,11 +171,16 @@ class TaskCanceller:
         self._client = client
         self._warn = warn
 
-    def read_task(self, job_id: str, task_id: str) -> dict[str, Any]:
-        reply = self._client.send('GET', task_path(job_id, task_id))
+    def _read(self, path: str, what: str, job_id: str, task_id: str) -> GraphResponse:
+        reply = self._client.send('GET', path)
         if not reply.ok:
-            self._raise(reply, 'Reading task %s in job %s failed' % (task_id, job_id), job_id, task_id, write=False)
-        return reply.body if isinstance(reply.body, dict) else {}
+            self._raise(reply, 'Reading %s failed' % what, job_id, task_id, write=False)
+        if not isinstance(reply.body, dict):
+            reply.body = {}
+        return reply
+
+    def read_task(self, job_id: str, task_id: str) -> dict[str, Any]:
+        return self._read(task_path(job_id, task_id), 'task %s in job %s' % (task_id, job_id), job_id, task_id).body
 
     @staticmethod
     def _raise(reply: GraphResponse, summary: str, job_id: str, task_id: str, write: bool) -> None:
@@ -159,15 +195,18 @@ class TaskCanceller:
         result: dict[str, Any] = {'changed': False, 'job_id': job_id, 'task_id': task_id, 'conflict': False, 'status_code': None}
         before: Optional[TaskAssessment] = None
         if check_mode or want_diff:
-            task = self.read_task(job_id, task_id)
-            result['task'] = task
-            before = assess_task(task)
+            reply = self._read(task_path(job_id, task_id), 'task %s in job %s' % (task_id, job_id), job_id, task_id)
+            result['task'] = reply.body
+            result['request_id'] = reply.request_id
+            before = assess_task(reply.body)
             if before.unknown:
                 self._warn('Task %s has workload statuses this collection does not know: %s.'
                            % (task_id, ', '.join('%s is %s' % kv for kv in sorted(before.unknown.items()))))
 
         if check_mode:
-            return self._predict(result, before, fail_on_conflict, want_diff)
+            # The job's own state can forbid the cancel too (cutting over, past completeAfterDateTime).
+            job = self._read(job_path(job_id), 'job %s' % job_id, job_id, task_id).body
+            return self._predict(result, before, job_cancel_blocker(job), fail_on_conflict, want_diff)
 
         reply = self._client.send('POST', task_cancel_path(job_id, task_id))
         result['status_code'] = reply.status
@@ -213,14 +252,15 @@ class TaskCanceller:
                    'longer be cancelled. Nothing was changed; set fail_on_conflict to true to fail instead.' % (task_id, job_id, message))
         return None
 
-    def _predict(self, result: dict[str, Any], before: TaskAssessment, fail_on_conflict: bool, want_diff: bool) -> dict[str, Any]:
-        """Check mode: say what a real run would do, from the task's workloads."""
+    def _predict(self, result: dict[str, Any], before: TaskAssessment, job_blocker: Optional[str], fail_on_conflict: bool,
+                 want_diff: bool) -> dict[str, Any]:
+        """Check mode: say what a real run would do, from the task's workloads and the job."""
         task_id = result['task_id']
-        if before.cancellable:
+        if before.cancellable and not job_blocker:
             result['changed'] = True
             after = {svc: STATUS_AFTER_CANCEL for svc in before.statuses}
         else:
-            reason = 'workload %s' % before.describe_blocking()
+            reason = job_blocker or 'workload %s' % before.describe_blocking()
             result['conflict'] = True
             if fail_on_conflict:
                 raise GraphMigrationsError(

@@ -8,6 +8,7 @@ settings and credentials (no request yet), run, turn errors into fail_json."""
 
 from __future__ import annotations
 
+import traceback
 from typing import Any, Callable
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -42,4 +43,9 @@ def run_graph_module(module: AnsibleModule, action: Callable[[GraphClient], dict
         result = dict(changed=False)
         result.update(exc.result)
         module.fail_json(msg=exc.message, **result)
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        # A bug or a library surprise. Its text could quote a request (and so a
+        # token): report the kind of error and where, never the text itself.
+        module.fail_json(msg='Unexpected %s in msgraph.migrations; please report it with the traceback shown at -vvv.'
+                         % type(exc).__name__, exception=''.join(traceback.format_tb(exc.__traceback__)))
     module.exit_json(**result)

@@ -95,11 +95,15 @@ def graph_argument_spec(**module_options: dict) -> dict:
     return spec
 
 
-def _https_base_url(option: str, value: str) -> str:
-    parts = urlsplit(value.strip())
+def _https_base_url(option: str, value: str, default_scheme: bool = False) -> str:
+    value = value.strip()
+    if default_scheme and '://' not in value:
+        # azure-identity's AZURE_AUTHORITY_HOST convention allows a bare host name.
+        value = 'https://' + value
+    parts = urlsplit(value)
     if parts.scheme != 'https' or not parts.hostname or parts.query or parts.fragment:
         raise OptionError(option, 'an https:// URL such as https://graph.microsoft.com, got %r' % value)
-    return value.strip().rstrip('/')
+    return value.rstrip('/')
 
 
 @dataclass(frozen=True)
@@ -139,7 +143,8 @@ class GraphSettings:
     def from_params(cls, params: dict[str, Any]) -> 'GraphSettings':
         cloud = CLOUDS[params['cloud']]
         graph_endpoint = _https_base_url('graph_endpoint', params['graph_endpoint']) if params.get('graph_endpoint') else cloud.graph_endpoint
-        authority_host = _https_base_url('authority_host', params['authority_host']) if params.get('authority_host') else cloud.authority_host
+        authority_host = (_https_base_url('authority_host', params['authority_host'], default_scheme=True)
+                          if params.get('authority_host') else cloud.authority_host)
 
         timeout = params['timeout']
         if not timeout or timeout <= 0:
@@ -158,8 +163,14 @@ class GraphSettings:
             verify = ca_path
 
         def text(name: str) -> Optional[str]:
+            # Secrets pasted from vaults or YAML block scalars often end in a newline.
             value = params.get(name)
-            return value if value not in (None, '') else None
+            value = value.strip() if isinstance(value, str) else value
+            return value or None
+
+        access_token = text('access_token')
+        if access_token and any(ch.isspace() for ch in access_token):
+            raise OptionError('access_token', 'a bearer token without whitespace inside it')
 
         return cls(
             graph_endpoint=graph_endpoint,
@@ -175,5 +186,5 @@ class GraphSettings:
             client_certificate_path=text('client_certificate_path'),
             client_certificate_password=text('client_certificate_password'),
             federated_token_file=text('federated_token_file'),
-            access_token=text('access_token'),
+            access_token=access_token,
         )

@@ -23,15 +23,17 @@ description:
   - Calls are made in the B(target) tenant and need the Graph permission C(CrossTenantContentMigration.ReadWrite.All)
     (check mode and diff mode also read the task, which C(CrossTenantContentMigration.Read.All) allows).
 author:
-  - msgraph.migrations contributors
+  - msgraph.migrations maintainers (@msgraph-migrations)
 extends_documentation_fragment:
   - msgraph.migrations.graph
 attributes:
   check_mode:
     support: full
     description:
-      - Sends no cancel. Reads the task and predicts the outcome from its workloads' statuses; a workload in C(completed),
-        C(failed), C(cancelled), C(pendingCancel), C(finalizing) or C(forceComplete) means Graph would answer 409.
+      - Sends no cancel. Reads the task and its job and predicts the outcome. Graph would answer 409 when a workload is
+        C(completed), C(failed), C(cancelled), C(pendingCancel), C(finalizing) or C(forceComplete), when the job is
+        C(cuttingOver), C(completed), C(completedWithErrors), C(failed), C(cancelled), C(pendingCancel), C(pendingDelete)
+        or C(deleted), or when the job's C(completeAfterDateTime) has passed.
   diff_mode:
     support: full
     description:
@@ -122,23 +124,25 @@ EXAMPLES = r'''
 
     - name: Show Graph's answer
       ansible.builtin.debug:
-        msg: "{{ cancel.cancel_response.message if cancel.changed else 'Nothing to cancel: ' ~ (cancel.error.message | default('no change')) }}"
+        msg: >-
+          {{ (cancel.cancel_response | default({})).message | default('Cancel predicted (check mode) or confirmed')
+             if cancel.changed else 'Nothing to cancel: ' ~ (cancel.error.message | default('no change')) }}
 '''
 
 RETURN = r'''
 job_id:
   description: The job id, in lower case.
-  returned: always
+  returned: success, and failures after the ids were validated
   type: str
   sample: add14989-2b21-4001-81bd-a18b0bac1dea
 task_id:
   description: The task (user) id, in lower case.
-  returned: always
+  returned: success, and failures after the ids were validated
   type: str
   sample: 6a88de8d-7027-44c1-8674-03f826aa1704
 status_code:
   description: HTTP status of Graph's answer to the cancel. V(null) in check mode, where no cancel is sent.
-  returned: always
+  returned: success, and failures where Graph answered
   type: int
   sample: 202
 cancel_response:
@@ -158,7 +162,7 @@ conflict:
   description:
     - Whether Graph refused the cancel with 409 (or, in check mode, would refuse it), because the user's migration is
       already terminal or can no longer be cancelled.
-  returned: always
+  returned: success, and failures caused by a 409
   type: bool
   sample: false
 task:
@@ -186,13 +190,13 @@ task:
           message: ""
           errors: []
 request_id:
-  description: The C(request-id) Graph gave its answer; quote it to Microsoft support.
+  description: The C(request-id) of Graph's answer to the cancel (in check mode, to the read of the task); quote it to Microsoft support.
   returned: when Graph answered
   type: str
   sample: 3f8d2c1b-8e5a-4b7c-9d2e-1a6f0c4b7e93
 error:
   description: Graph's error, when Graph answered with one (a refused cancel included).
-  returned: on failure, and on a 409 conflict
+  returned: on failures where Graph answered, and when Graph refused the cancel with 409 (not for a conflict predicted in check mode)
   type: dict
   contains:
     code:

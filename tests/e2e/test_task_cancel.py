@@ -12,7 +12,7 @@ import time
 import pytest
 
 from conftest import (
-    JOB, MISSING, NO_ROLE_APP, NO_ROLE_SECRET, READER_APP, READER_SECRET, SECRET, TASK_ACTIVE, TASK_ACTIVE_2, TASK_CANCELLED, TASK_COMPLETED,
+    base_scenario, JOB, MISSING, NO_ROLE_APP, NO_ROLE_SECRET, READER_APP, READER_SECRET, SECRET, TASK_ACTIVE, TASK_ACTIVE_2, TASK_CANCELLED, TASK_COMPLETED,
 )
 
 CANCEL_URL = '/v1.0/solutions/migrations/crossTenantMigrationJobs/%s/users/%s/cancel'
@@ -139,7 +139,8 @@ def test_check_mode_sends_no_cancel_and_predicts(harness):
     assert run.result(1)['changed'] is False and run.result(1)['conflict'] is True
     assert any('Exchange is completed' in w for w in run.result(1)['warnings'])
     assert harness.requests(kind='graph', method='POST') == []
-    assert len(harness.requests(kind='graph', method='GET')) == 2
+    reads = [e['path'].rsplit('/', 2)[-2:] for e in harness.requests(kind='graph', method='GET')]
+    assert reads == [['users', TASK_ACTIVE], ['crossTenantMigrationJobs', JOB], ['users', TASK_COMPLETED], ['crossTenantMigrationJobs', JOB]]
     assert workloads(harness)['Exchange'] == 'inProgress'
 
 
@@ -147,6 +148,20 @@ def test_check_mode_with_fail_on_conflict_fails_like_the_real_run(harness):
     run = harness.play([harness.cancel_task(TASK_CANCELLED, fail_on_conflict=True)], args=('--check',))
     assert run.rc != 0 and 'would be refused with 409' in run.result()['msg']
     assert harness.requests(kind='graph', method='POST') == []
+
+
+@pytest.mark.parametrize('job_change, reason', [
+    ({'status': 'cuttingOver'}, 'the job is cuttingOver'),
+    ({'completeAfterDateTime': '2020-01-01T00:00:00Z'}, 'completeAfterDateTime 2020-01-01T00:00:00Z has passed'),
+])
+def test_check_mode_predicts_what_the_job_forbids_as_the_real_run_meets_it(harness, job_change, reason):
+    scenario = base_scenario()
+    scenario['jobs'][0].update(job_change)
+    harness.emu.reset(scenario)
+    check = harness.play([harness.cancel_task(fail_on_conflict=True)], args=('--check',))
+    assert check.rc != 0 and reason in check.result()['msg']
+    real = harness.play([harness.cancel_task(fail_on_conflict=True)])
+    assert real.rc != 0 and real.result()['status_code'] == 409
 
 
 def test_check_mode_on_a_missing_user_fails(harness):
@@ -165,7 +180,7 @@ def test_diff_shows_workloads_before_and_after(harness):
     real = harness.play([harness.cancel_task(TASK_ACTIVE_2)], args=('--diff',))
     assert real.result()['changed'] is True
     assert real.result()['diff']['after'] == {'workloads': {'Exchange': 'pendingCancel', 'ODSP': 'pendingCancel'}}
-    assert [e['method'] for e in harness.requests(kind='graph')] == ['GET', 'GET', 'POST']
+    assert [e['method'] for e in harness.requests(kind='graph')] == ['GET', 'GET', 'GET', 'POST']
 
 
 @pytest.mark.parametrize('option, value', [
@@ -230,7 +245,7 @@ def test_secret_and_token_never_appear_at_vvvv(harness):
     token = harness.emu.mint_token(tenant_id='00000000-0000-4000-8000-0000000000aa',
                                    client_id='11111111-1111-4111-8111-111111111111',
                                    roles=['CrossTenantContentMigration.ReadWrite.All'])
-    run = harness.play([harness.cancel_task(), harness.cancel_task(TASK_ACTIVE_2, access_token=token, client_secret=None),
+    run = harness.play([harness.cancel_task(), harness.cancel_task(TASK_ACTIVE_2, access_token=token + '\n', client_secret=None),
                         harness.cancel_task(TASK_COMPLETED, fail_on_conflict=True)], args=('-vvvv',))
     assert len(run.results) == 3
     assert run.result(0)['changed'] and run.result(1)['changed'] and run.status(2) == 'failed'

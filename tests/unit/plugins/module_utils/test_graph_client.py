@@ -138,7 +138,7 @@ def test_throttling_is_retried_with_retry_after_and_a_warning_each_time():
     assert len(warnings) == 2 and '429' in warnings[0] and '503' in warnings[1]
     ids = {s['headers']['client-request-id'] for s in transport.sent}
     assert len(ids) == 3, 'every request carries a fresh client-request-id'
-    assert not reply.earlier_attempt_maybe_applied
+    assert reply.earlier_attempt_maybe_applied, 'Graph may have done the work and still answered 429'
 
 
 def test_retries_stop_at_max_retries_and_return_the_last_reply():
@@ -155,11 +155,27 @@ def test_lost_reply_is_retried_and_flagged_as_maybe_applied():
     assert len(transport.sent) == 2 and 'ConnectionError' in warnings[0]
 
 
-def test_504_counts_as_maybe_applied_but_429_does_not():
-    client, *_ = make_client([FakeReply(504, headers={'Retry-After': '0'}), FakeReply(409)])
+@pytest.mark.parametrize('status', [429, 503, 504])
+def test_retried_statuses_count_as_maybe_applied(status):
+    client, *_ = make_client([FakeReply(status, headers={'Retry-After': '0'}), FakeReply(409)])
     assert client.send('POST', '/x').earlier_attempt_maybe_applied
-    client, *_ = make_client([FakeReply(429, headers={'Retry-After': '0'}), FakeReply(409)])
+
+
+def test_a_first_reply_is_not_maybe_applied_and_refused_connections_never_are():
+    client, *_ = make_client([FakeReply(409)])
     assert not client.send('POST', '/x').earlier_attempt_maybe_applied
+    refused = requests.exceptions.ConnectionError(
+        requests.packages.urllib3.exceptions.MaxRetryError(None, '/x', requests.packages.urllib3.exceptions.NewConnectionError(None, 'refused')))
+    client, *_ = make_client([refused, FakeReply(409)])
+    assert not client.send('POST', '/x').earlier_attempt_maybe_applied
+
+
+def test_other_request_errors_never_quote_the_request():
+    error = requests.exceptions.InvalidHeader("Invalid leading whitespace in header value: 'Bearer token-1\\n'")
+    client, *_ = make_client([error])
+    with pytest.raises(GraphTransportError) as caught:
+        client.send('POST', '/x/cancel')
+    assert 'token-1' not in str(caught.value) and 'InvalidHeader' in str(caught.value)
 
 
 def test_no_reply_at_all_fails_after_the_retries():
@@ -198,4 +214,6 @@ def test_error_shape_and_non_json_bodies_are_parsed():
     body = b'{"error": {"code": "Conflict", "message": "Cancel is not possible. Current status is completed"}}'
     client, *_ = make_client([FakeReply(409, body), FakeReply(500, b'<html>oops</html>', {'Content-Type': 'text/html'})])
     assert client.send('POST', '/x').error == ('Conflict', 'Cancel is not possible. Current status is completed')
-    assert client.send('GET', '/x').error == (None, 'Graph replied with a non-JSON body (text/html)')
+    assert client.send('GET', '/x').error == (None, 'The reply was not JSON (text/html): <html>oops</html>')
+    client, *_ = make_client([FakeReply(502, b'{"unexpected": true}')])
+    assert client.send('GET', '/x').error == (None, 'The reply was JSON without Graph\'s error object: {"unexpected": true}')

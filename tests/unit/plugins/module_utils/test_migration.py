@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
 from ansible_collections.msgraph.migrations.plugins.module_utils.errors import GraphMigrationsError, GraphRequestError, OptionError
@@ -12,6 +14,7 @@ from ansible_collections.msgraph.migrations.plugins.module_utils.migration impor
     CancelVerdict,
     TaskCanceller,
     assess_task,
+    job_cancel_blocker,
     judge_cancel_status,
     task_cancel_path,
     validate_guid,
@@ -126,18 +129,38 @@ def test_not_found_and_forbidden_fail_with_guidance(status, words):
     assert words in caught.value.message and caught.value.result['status_code'] == status
 
 
-def test_check_mode_reads_and_predicts_without_posting():
-    client = FakeClient(reply('GET', 200, task(Exchange='inProgress', Teams='notStarted')))
-    result, _ = run(client, check_mode=True, want_diff=True)
-    assert result['changed'] and client.sent[0][0] == 'GET' and len(client.sent) == 1
-    assert result['diff']['after'] == {'workloads': {'Exchange': 'pendingCancel', 'Teams': 'pendingCancel'}}
-    assert result['status_code'] is None
+ACTIVE_JOB = {'id': JOB, 'status': 'inProgress', 'completeAfterDateTime': '2099-01-01T00:00:00Z'}
 
-    client = FakeClient(reply('GET', 200, task(Exchange='completed')))
+
+def test_check_mode_reads_and_predicts_without_posting():
+    client = FakeClient(reply('GET', 200, task(Exchange='inProgress', Teams='notStarted')), reply('GET', 200, ACTIVE_JOB))
+    result, _ = run(client, check_mode=True, want_diff=True)
+    assert result['changed'] and [m for m, _ in client.sent] == ['GET', 'GET']
+    assert result['diff']['after'] == {'workloads': {'Exchange': 'pendingCancel', 'Teams': 'pendingCancel'}}
+    assert result['status_code'] is None and result['request_id'] == 'rid-200'
+
+    client = FakeClient(reply('GET', 200, task(Exchange='completed')), reply('GET', 200, ACTIVE_JOB))
     result, warnings = run(client, check_mode=True)
     assert not result['changed'] and result['conflict'] and 'Exchange is completed' in warnings[0]
     with pytest.raises(GraphMigrationsError, match='would be refused with 409'):
-        run(FakeClient(reply('GET', 200, task(Exchange='completed'))), check_mode=True, fail_on_conflict=True)
+        run(FakeClient(reply('GET', 200, task(Exchange='completed')), reply('GET', 200, ACTIVE_JOB)), check_mode=True, fail_on_conflict=True)
+
+
+@pytest.mark.parametrize('job, reason', [
+    (dict(ACTIVE_JOB, status='cuttingOver'), 'the job is cuttingOver'),
+    (dict(ACTIVE_JOB, completeAfterDateTime='2020-01-01T00:00:00.1234567Z'), 'completeAfterDateTime 2020-01-01T00:00:00.1234567Z has passed'),
+])
+def test_check_mode_predicts_a_conflict_from_the_job(job, reason):
+    result, warnings = run(FakeClient(reply('GET', 200, task(Exchange='inProgress')), reply('GET', 200, job)), check_mode=True)
+    assert not result['changed'] and result['conflict'] and reason in warnings[0]
+
+
+def test_job_cancel_blocker():
+    now = datetime.datetime(2026, 11, 29, tzinfo=datetime.timezone.utc)
+    assert job_cancel_blocker(ACTIVE_JOB, now) is None
+    assert job_cancel_blocker(dict(ACTIVE_JOB, status='CompletedWithErrors'), now) == 'the job is CompletedWithErrors'
+    assert job_cancel_blocker(dict(ACTIVE_JOB, completeAfterDateTime='2026-11-28T23:59:59Z'), now)
+    assert job_cancel_blocker(dict(ACTIVE_JOB, completeAfterDateTime='not a date'), now) is None
 
 
 def test_read_permission_hint_on_a_forbidden_read():

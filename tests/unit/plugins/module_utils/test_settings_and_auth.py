@@ -65,7 +65,8 @@ def test_clouds_set_both_endpoints_and_the_scope():
 
 @pytest.mark.parametrize('overrides, option', [
     (dict(graph_endpoint='http://127.0.0.1:8443'), 'graph_endpoint'),
-    (dict(authority_host='login.microsoftonline.com'), 'authority_host'),
+    (dict(authority_host='http://login.microsoftonline.com'), 'authority_host'),
+    (dict(access_token='two words'), 'access_token'),
     (dict(timeout=0), 'timeout'),
     (dict(max_retries=11), 'max_retries'),
     (dict(max_retries=-1), 'max_retries'),
@@ -75,6 +76,12 @@ def test_bad_settings_name_the_option(overrides, option):
     with pytest.raises(OptionError) as caught:
         GraphSettings.from_params(params(**overrides))
     assert caught.value.option == option and option in str(caught.value)
+
+
+def test_bare_authority_host_and_padded_secrets_are_accepted():
+    settings = GraphSettings.from_params(params(authority_host='login.microsoftonline.us', access_token='tok\n', client_secret=' s \n'))
+    assert settings.authority_host == 'https://login.microsoftonline.us'
+    assert settings.access_token == 'tok' and settings.client_secret == 's'
 
 
 def test_verify_follows_validate_certs_then_ca_path(tmp_path):
@@ -155,6 +162,17 @@ def test_certificates_load_from_pem_and_pkcs12_with_computed_thumbprint(tmp_path
         credential = load_certificate_credential(str(path), password)
         assert credential['thumbprint'] == thumbprint
         assert 'PRIVATE KEY' in credential['private_key'] and 'CERTIFICATE' in credential['public_certificate']
+
+
+def test_the_certificate_matching_the_key_is_used_from_a_full_chain(tmp_path):
+    from cryptography.hazmat.primitives import hashes, serialization
+    cert, pem, _pfx = _certificate(tmp_path)
+    ca_dir = tmp_path / 'ca'
+    ca_dir.mkdir()
+    ca_cert, _ca_pem, _ca_pfx = _certificate(ca_dir)
+    chain = tmp_path / 'chain.pem'
+    chain.write_bytes(pem.read_bytes() + ca_cert.public_bytes(serialization.Encoding.PEM))
+    assert load_certificate_credential(str(chain), 'pem-pass')['thumbprint'] == cert.fingerprint(hashes.SHA1()).hex().upper()
 
 
 def test_wrong_certificate_password_names_the_option_not_the_password(tmp_path):
