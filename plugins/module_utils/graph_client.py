@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import math
 import random
 import time
 import uuid
@@ -49,7 +50,7 @@ def parse_retry_after(value: Optional[str], now: Optional[float] = None) -> Opti
         if when is None:
             return None
         seconds = when.timestamp() - (time.time() if now is None else now)
-    if seconds != seconds:  # NaN
+    if math.isnan(seconds):
         return None
     return max(0.0, seconds)
 

@@ -120,8 +120,8 @@ def test_awx_builtin_azure_credential_environment(harness):
            'AZURE_CLIENT_SECRET': '', 'AZURE_TENANT_ID': ''}
     task = {'name': 'Cancel', 'msgraph.migrations.crosstenant_migration_task_cancel': {
         'job_id': '{{ job_id }}', 'user_id': '{{ user_id }}', 'graph_endpoint': harness.emu.url, 'ca_path': harness.emu.ca_file}}
-    run = harness.play([task], env=env, args=('-e', 'job_id=add14989-2b21-4001-81bd-a18b0bac1dea',
-                                             '-e', 'user_id=6a88de8d-7027-44c1-8674-03f826aa1704', '-vvvv'))
+    survey = ('-e', 'job_id=add14989-2b21-4001-81bd-a18b0bac1dea', '-e', 'user_id=6a88de8d-7027-44c1-8674-03f826aa1704')
+    run = harness.play([task], env=env, args=survey + ('-vvvv',))
     assert_cancelled(run)
     assert token_requests(harness)[0]['client_id'] == APP
     assert token_requests(harness)[0]['scope'] == harness.emu.url + '/.default'

@@ -127,7 +127,7 @@ def test_send_builds_the_request_and_registers_the_token_as_secret():
 
 
 def test_throttling_is_retried_with_retry_after_and_a_warning_each_time():
-    client, transport, warnings, sleeps, _ = make_client([
+    client, transport, warnings, sleeps, dummy = make_client([
         FakeReply(429, headers={'Retry-After': '2.128'}),
         FakeReply(503, headers={'Retry-After': '1'}),
         FakeReply(202),
@@ -142,14 +142,14 @@ def test_throttling_is_retried_with_retry_after_and_a_warning_each_time():
 
 
 def test_retries_stop_at_max_retries_and_return_the_last_reply():
-    client, transport, warnings, sleeps, _ = make_client([FakeReply(429, headers={'Retry-After': '0'})] * 3, max_retries=2)
+    client, transport, warnings, sleeps, dummy = make_client([FakeReply(429, headers={'Retry-After': '0'})] * 3, max_retries=2)
     reply = client.send('GET', '/x')
     assert reply.status == 429
     assert len(transport.sent) == 3 and len(warnings) == 2
 
 
 def test_lost_reply_is_retried_and_flagged_as_maybe_applied():
-    client, transport, warnings, sleeps, _ = make_client([requests.exceptions.ConnectionError('reset'), FakeReply(409)])
+    client, transport, warnings, sleeps, dummy = make_client([requests.exceptions.ConnectionError('reset'), FakeReply(409)])
     reply = client.send('POST', '/x/cancel')
     assert reply.status == 409 and reply.earlier_attempt_maybe_applied
     assert len(transport.sent) == 2 and 'ConnectionError' in warnings[0]
@@ -157,36 +157,36 @@ def test_lost_reply_is_retried_and_flagged_as_maybe_applied():
 
 @pytest.mark.parametrize('status', [429, 503, 504])
 def test_retried_statuses_count_as_maybe_applied(status):
-    client, *_ = make_client([FakeReply(status, headers={'Retry-After': '0'}), FakeReply(409)])
+    client, *dummy = make_client([FakeReply(status, headers={'Retry-After': '0'}), FakeReply(409)])
     assert client.send('POST', '/x').earlier_attempt_maybe_applied
 
 
 def test_a_first_reply_is_not_maybe_applied_and_refused_connections_never_are():
-    client, *_ = make_client([FakeReply(409)])
+    client, *dummy = make_client([FakeReply(409)])
     assert not client.send('POST', '/x').earlier_attempt_maybe_applied
     refused = requests.exceptions.ConnectionError(
         requests.packages.urllib3.exceptions.MaxRetryError(None, '/x', requests.packages.urllib3.exceptions.NewConnectionError(None, 'refused')))
-    client, *_ = make_client([refused, FakeReply(409)])
+    client, *dummy = make_client([refused, FakeReply(409)])
     assert not client.send('POST', '/x').earlier_attempt_maybe_applied
 
 
 def test_other_request_errors_never_quote_the_request():
     error = requests.exceptions.InvalidHeader("Invalid leading whitespace in header value: 'Bearer token-1\\n'")
-    client, *_ = make_client([error])
+    client, *dummy = make_client([error])
     with pytest.raises(GraphTransportError) as caught:
         client.send('POST', '/x/cancel')
     assert 'token-1' not in str(caught.value) and 'InvalidHeader' in str(caught.value)
 
 
 def test_no_reply_at_all_fails_after_the_retries():
-    client, transport, *_ = make_client([requests.exceptions.ReadTimeout('slow')] * 3, max_retries=2)
+    client, transport, *dummy = make_client([requests.exceptions.ReadTimeout('slow')] * 3, max_retries=2)
     with pytest.raises(GraphTransportError, match='no reply from Graph after 3 attempt'):
         client.send('POST', '/x/cancel')
     assert len(transport.sent) == 3
 
 
 def test_tls_errors_are_not_retried_and_point_at_ca_path():
-    client, transport, *_ = make_client([requests.exceptions.SSLError('certificate verify failed')])
+    client, transport, *dummy = make_client([requests.exceptions.SSLError('certificate verify failed')])
     with pytest.raises(GraphTransportError, match='ca_path'):
         client.send('GET', '/x')
     assert len(transport.sent) == 1
@@ -194,7 +194,7 @@ def test_tls_errors_are_not_retried_and_point_at_ca_path():
 
 def test_401_gets_one_fresh_token_and_one_retry():
     credential = FakeCredential()
-    client, transport, warnings, _, secrets = make_client([FakeReply(401), FakeReply(401)], credential=credential)
+    client, transport, warnings, dummy, secrets = make_client([FakeReply(401), FakeReply(401)], credential=credential)
     reply = client.send('GET', '/x')
     assert reply.status == 401, 'a second 401 is returned, not retried again'
     assert credential.calls == [False, True]
@@ -205,15 +205,15 @@ def test_401_gets_one_fresh_token_and_one_retry():
 def test_401_with_a_fixed_access_token_is_not_retried():
     credential = FakeCredential()
     credential.can_refresh = False
-    client, transport, *_ = make_client([FakeReply(401)], credential=credential)
+    client, transport, *dummy = make_client([FakeReply(401)], credential=credential)
     assert client.send('GET', '/x').status == 401
     assert len(transport.sent) == 1
 
 
 def test_error_shape_and_non_json_bodies_are_parsed():
     body = b'{"error": {"code": "Conflict", "message": "Cancel is not possible. Current status is completed"}}'
-    client, *_ = make_client([FakeReply(409, body), FakeReply(500, b'<html>oops</html>', {'Content-Type': 'text/html'})])
+    client, *dummy = make_client([FakeReply(409, body), FakeReply(500, b'<html>oops</html>', {'Content-Type': 'text/html'})])
     assert client.send('POST', '/x').error == ('Conflict', 'Cancel is not possible. Current status is completed')
     assert client.send('GET', '/x').error == (None, 'The reply was not JSON (text/html): <html>oops</html>')
-    client, *_ = make_client([FakeReply(502, b'{"unexpected": true}')])
+    client, *dummy = make_client([FakeReply(502, b'{"unexpected": true}')])
     assert client.send('GET', '/x').error == (None, 'The reply was JSON without Graph\'s error object: {"unexpected": true}')

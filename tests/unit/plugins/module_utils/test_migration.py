@@ -118,7 +118,7 @@ def test_conflict_after_a_lost_reply_is_our_own_cancel_when_the_task_shows_it():
 
 def test_conflict_after_a_lost_reply_stays_a_conflict_when_the_task_is_completed():
     client = FakeClient(reply('POST', 409, CONFLICT, maybe_applied=True), reply('GET', 200, task(Exchange='completed')))
-    result, _ = run(client)
+    result = run(client)[0]
     assert not result['changed'] and result['conflict']
 
 
@@ -134,8 +134,8 @@ ACTIVE_JOB = {'id': JOB, 'status': 'inProgress', 'completeAfterDateTime': '2099-
 
 def test_check_mode_reads_and_predicts_without_posting():
     client = FakeClient(reply('GET', 200, task(Exchange='inProgress', Teams='notStarted')), reply('GET', 200, ACTIVE_JOB))
-    result, _ = run(client, check_mode=True, want_diff=True)
-    assert result['changed'] and [m for m, _ in client.sent] == ['GET', 'GET']
+    result = run(client, check_mode=True, want_diff=True)[0]
+    assert result['changed'] and [method for method, path in client.sent] == ['GET', 'GET']
     assert result['diff']['after'] == {'workloads': {'Exchange': 'pendingCancel', 'Teams': 'pendingCancel'}}
     assert result['status_code'] is None and result['request_id'] == 'rid-200'
 
@@ -170,6 +170,6 @@ def test_read_permission_hint_on_a_forbidden_read():
 
 def test_diff_in_a_real_run():
     client = FakeClient(reply('GET', 200, task(Exchange='inProgress')), reply('POST', 202, ACCEPTED))
-    result, _ = run(client, want_diff=True)
+    result = run(client, want_diff=True)[0]
     assert result['diff']['before'] == {'workloads': {'Exchange': 'inProgress'}}
     assert result['diff']['after'] == {'workloads': {'Exchange': 'pendingCancel'}}

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Copyright (c) 2026, msgraph.migrations contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Integration test: start the local Microsoft Graph emulator, cancel a user's
+# migration task twice through ansible-playbook (first changed, then not
+# changed), stop the emulator.
+#
+# The emulator is the collection's emulator/ directory (git-tracked, not in the
+# galaxy artifact). ansible-test runs this script in a copy of the target inside
+# the collection tree, so it is found by walking up from here; set
+# MSGRAPH_EMULATOR_DIR to point elsewhere.
+
+set -eu
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+python="${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}"
+
+find_emulator() {
+    if [ -n "${MSGRAPH_EMULATOR_DIR:-}" ]; then
+        printf '%s\n' "${MSGRAPH_EMULATOR_DIR}"
+        return 0
+    fi
+    local dir="${here}" level
+    for level in $(seq 1 15); do
+        if [ -f "${dir}/emulator/msgraph_emulator/__main__.py" ]; then
+            printf '%s\n' "${dir}/emulator"
+            return 0
+        fi
+        [ "${dir}" = / ] && break
+        dir="$(dirname "${dir}")"
+    done
+    echo "runme.sh: cannot find the emulator (emulator/msgraph_emulator) above ${here} after ${level} levels;" \
+        "set MSGRAPH_EMULATOR_DIR" >&2
+    return 1
+}
+
+emulator_dir="$(find_emulator)"
+workdir="$(mktemp -d "${TMPDIR:-/tmp}/msgraph-emulator.XXXXXX")"
+emulator_pid=""
+
+cleanup() {
+    if [ -n "${emulator_pid}" ] && kill -0 "${emulator_pid}" 2>/dev/null; then
+        kill -TERM "${emulator_pid}" 2>/dev/null || true
+        # Bounded wait for a clean stop, then force it.
+        for _ in $(seq 1 50); do
+            kill -0 "${emulator_pid}" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "${emulator_pid}" 2>/dev/null || true
+        wait "${emulator_pid}" 2>/dev/null || true
+    fi
+    rm -rf "${workdir}"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --max-seconds: the emulator stops by itself even if this script is killed hard.
+PYTHONPATH="${emulator_dir}${PYTHONPATH:+:${PYTHONPATH}}" "${python}" -m msgraph_emulator \
+    --ca-file "${workdir}/ca.pem" \
+    --ready-file "${workdir}/ready.json" \
+    --request-log "${workdir}/requests.jsonl" \
+    --max-seconds 600 \
+    > "${workdir}/emulator.log" 2>&1 &
+emulator_pid=$!
+
+# Wait (at most 30 s) for the emulator to say where it listens.
+for _ in $(seq 1 300); do
+    [ -s "${workdir}/ready.json" ] && break
+    if ! kill -0 "${emulator_pid}" 2>/dev/null; then
+        echo "runme.sh: the emulator exited before it was ready:" >&2
+        cat "${workdir}/emulator.log" >&2
+        exit 1
+    fi
+    sleep 0.1
+done
+if [ ! -s "${workdir}/ready.json" ]; then
+    echo "runme.sh: the emulator was not ready within 30 s:" >&2
+    cat "${workdir}/emulator.log" >&2
+    exit 1
+fi
+
+emulator_url="$("${python}" -c 'import json, sys; print(json.load(open(sys.argv[1]))["url"])' "${workdir}/ready.json")"
+echo "emulator listening on ${emulator_url}"
+
+status=0
+ansible-playbook "${here}/cancel_twice.yml" ${INVENTORY_PATH:+-i "${INVENTORY_PATH}"} \
+    -e "emulator_url=${emulator_url}" -e "emulator_ca_file=${workdir}/ca.pem" "$@" || status=$?
+
+if [ "${status}" -ne 0 ]; then
+    echo "runme.sh: the play failed; the emulator's request log:" >&2
+    cat "${workdir}/requests.jsonl" >&2 || true
+    exit "${status}"
+fi
+
+# Exactly one cancel reached Graph's task: the second run met the conflict (409) and did not fail.
+cancels="$(grep -c '/cancel' "${workdir}/requests.jsonl" || true)"
+echo "cancel requests seen by the emulator: ${cancels}"
+if [ "${cancels}" -ne 2 ]; then
+    echo "runme.sh: expected 2 cancel requests (accepted, then 409), saw ${cancels}" >&2
+    cat "${workdir}/requests.jsonl" >&2
+    exit 1
+fi
