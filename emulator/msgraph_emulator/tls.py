@@ -15,7 +15,7 @@ from typing import Tuple
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 
@@ -80,6 +80,25 @@ def generate_pair() -> Tuple[bytes, bytes, bytes]:
         cert.public_bytes(serialization.Encoding.PEM),
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
     )
+
+
+def make_app_certificate(common_name: str = "msgraph-emulator app", days: int = 2) -> Tuple[rsa.RSAPrivateKey, x509.Certificate]:
+    """A self-signed RSA key and certificate for an app registration, to rehearse certificate
+    authentication: register the certificate in a scenario (certificate_pem) and give the key to the client."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = _name(common_name)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .sign(key, hashes.SHA256())
+    )
+    return key, cert
 
 
 def write_atomic(path: str, data: bytes, mode: int = 0o644) -> None:

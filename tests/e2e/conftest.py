@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from msgraph_emulator import Emulator
+from msgraph_emulator.tls import make_app_certificate
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -202,21 +203,11 @@ def _move_secrets_to_vars(node: Any, found: Optional[dict[str, str]] = None) -> 
 @pytest.fixture(scope='session')
 def app_certificate(tmp_path_factory):
     """A self-signed certificate for CERT_APP: (cert PEM, PEM key+cert file, PKCS#12 file, password)."""
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.serialization import pkcs12
-    from cryptography.x509.oid import NameOID
 
     directory = tmp_path_factory.mktemp('cert')
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'msgraph-migrations-e2e')])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key()).serial_number(7)
-            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=2))
-            .sign(key, hashes.SHA256()))
+    key, cert = make_app_certificate('msgraph-migrations-e2e')
     cert_pem = cert.public_bytes(serialization.Encoding.PEM).decode()
     password = 'e2e-Cert-Password-3Jv8'
     pem_file = directory / 'app.pem'

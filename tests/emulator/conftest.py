@@ -7,7 +7,6 @@ The emulator package lives in emulator/ (not installed): it is put on sys.path h
 from __future__ import annotations
 
 import copy
-import datetime
 import os
 import sys
 
@@ -19,23 +18,16 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "emulato
 
 from emu_helpers import APP, TENANT, WRITE_ROLE, CASession, scenario  # noqa: E402  pylint: disable=wrong-import-position
 from msgraph_emulator import Emulator  # noqa: E402  pylint: disable=wrong-import-position
+from msgraph_emulator.tls import make_app_certificate  # noqa: E402  pylint: disable=wrong-import-position
 
 
 @pytest.fixture(scope="session")
 def app_cert(tmp_path_factory):
     """A self-signed RSA certificate: (cert PEM, key PEM, SHA-1 thumbprint hex)."""
-    from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
 
     del tmp_path_factory
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "emulator-test-app")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key()).serial_number(11)
-            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
-            .sign(key, hashes.SHA256()))
+    key, cert = make_app_certificate("emulator-test-app", days=1)
     cert_pem = cert.public_bytes(serialization.Encoding.PEM).decode()
     key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
     return cert_pem, key_pem, cert.fingerprint(hashes.SHA1()).hex()
