@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, msgraph.migrations contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Command line: python -m msgraph_emulator --ca-file PATH [--scenario FILE] [--port 0] [--request-log PATH] [--ready-file PATH]."""
+"""Command line: python -m msgraph_emulator --ca-file PATH [--scenario FILE] [--port 0] [--request-log PATH] [--ready-file PATH]
+[-- COMMAND ARGS...]: serve until signalled, or for as long as COMMAND runs."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import argparse
 import json
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -31,7 +33,34 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--ready-file", help="write {url, port, pid, ca_file} as JSON here once listening")
     parser.add_argument("--latency-ms", type=float, default=0, help="delay added to every reply (overrides the scenario's)")
     parser.add_argument("--max-seconds", type=float, default=0, help="stop by itself after this many seconds (default 0: run until signalled)")
+    parser.add_argument("command", nargs=argparse.REMAINDER,
+                        help="after --: run this command with MSGRAPH_EMULATOR_URL, MSGRAPH_EMULATOR_CA_FILE (and MSGRAPH_EMULATOR_REQUEST_LOG) "
+                             "in its environment, then stop and exit with its status")
     return parser
+
+
+def _run_command(command: List[str], emulator: Emulator, stop: threading.Event, deadline: Optional[float]) -> int:
+    """Run ``command`` against the running emulator; stop it (TERM, then KILL) on a signal or at the deadline."""
+    env = dict(os.environ, MSGRAPH_EMULATOR_URL=emulator.url, MSGRAPH_EMULATOR_CA_FILE=emulator.ca_file)
+    if emulator.request_log_path:
+        env["MSGRAPH_EMULATOR_REQUEST_LOG"] = emulator.request_log_path
+    try:
+        child = subprocess.Popen(command, env=env)  # pylint: disable=consider-using-with
+    except OSError as exc:
+        print("msgraph-emulator: cannot run %s: %s" % (command[0], exc.strerror), file=sys.stderr, flush=True)
+        return 127
+    while child.poll() is None:
+        if stop.is_set() or (deadline is not None and time.monotonic() >= deadline):
+            child.terminate()
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+            print("msgraph-emulator: stopped %s before it finished" % command[0], file=sys.stderr, flush=True)
+            return 124
+        stop.wait(0.1)
+    return child.returncode
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -62,6 +91,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             ready = {"url": emulator.url, "port": emulator.port, "pid": os.getpid(), "ca_file": emulator.ca_file}
             write_atomic(args.ready_file, (json.dumps(ready) + "\n").encode("utf-8"))
         deadline = time.monotonic() + args.max_seconds if args.max_seconds > 0 else None
+        command = args.command[1:] if args.command[:1] == ["--"] else args.command
+        if command:
+            return _run_command(command, emulator, stop, deadline)
         while not stop.is_set():
             if deadline is not None and time.monotonic() >= deadline:
                 break

@@ -180,3 +180,25 @@ def test_cli_refuses_a_non_loopback_host(tmp_path):
                           env=env, capture_output=True, text=True, timeout=30, check=False)
     assert proc.returncode == 2 and "loopback" in proc.stderr
     assert not (tmp_path / "ca.pem").exists()
+
+
+def test_cli_runs_a_command_against_itself_and_exits_with_its_status(tmp_path):
+    env = dict(os.environ, PYTHONPATH=os.path.join(REPO, "emulator"))
+    probe = ("import os, requests, sys; "
+             "r = requests.get(os.environ['MSGRAPH_EMULATOR_URL'] + '/v1.0/solutions/migrations/crossTenantMigrationJobs', "
+             "verify=os.environ['MSGRAPH_EMULATOR_CA_FILE']); "
+             "print(r.status_code, os.environ['MSGRAPH_EMULATOR_REQUEST_LOG']); sys.exit(7)")
+    proc = subprocess.run([sys.executable, "-m", "msgraph_emulator", "--ca-file", str(tmp_path / "ca.pem"), "--request-log",
+                           str(tmp_path / "log.jsonl"), "--", sys.executable, "-c", probe],
+                          env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 7, proc.stderr
+    assert "401 %s" % (tmp_path / "log.jsonl") in proc.stdout
+    assert json.loads((tmp_path / "log.jsonl").read_text().splitlines()[0])["status"] == 401
+
+
+def test_cli_stops_a_command_that_outlives_max_seconds(tmp_path):
+    env = dict(os.environ, PYTHONPATH=os.path.join(REPO, "emulator"))
+    proc = subprocess.run([sys.executable, "-m", "msgraph_emulator", "--ca-file", str(tmp_path / "ca.pem"), "--max-seconds", "1",
+                           "--", sys.executable, "-c", "import time; time.sleep(30)"],
+                          env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 124 and "stopped" in proc.stderr

@@ -36,67 +36,31 @@ find_emulator() {
     return 1
 }
 
-emulator_dir="$(find_emulator)"
-workdir="$(mktemp -d "${TMPDIR:-/tmp}/msgraph-emulator.XXXXXX")"
-emulator_pid=""
-
-cleanup() {
-    if [ -n "${emulator_pid}" ] && kill -0 "${emulator_pid}" 2>/dev/null; then
-        kill -TERM "${emulator_pid}" 2>/dev/null || true
-        # Bounded wait for a clean stop, then force it.
-        for _ in $(seq 1 50); do
-            kill -0 "${emulator_pid}" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "${emulator_pid}" 2>/dev/null || true
-        wait "${emulator_pid}" 2>/dev/null || true
-    fi
-    rm -rf "${workdir}"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# --max-seconds: the emulator stops by itself even if this script is killed hard.
-PYTHONPATH="${emulator_dir}${PYTHONPATH:+:${PYTHONPATH}}" "${python}" -m msgraph_emulator \
-    --ca-file "${workdir}/ca.pem" \
-    --ready-file "${workdir}/ready.json" \
-    --request-log "${workdir}/requests.jsonl" \
-    --max-seconds 600 \
-    > "${workdir}/emulator.log" 2>&1 &
-emulator_pid=$!
-
-# Wait (at most 30 s) for the emulator to say where it listens.
-for _ in $(seq 1 300); do
-    [ -s "${workdir}/ready.json" ] && break
-    if ! kill -0 "${emulator_pid}" 2>/dev/null; then
-        echo "runme.sh: the emulator exited before it was ready:" >&2
-        cat "${workdir}/emulator.log" >&2
-        exit 1
-    fi
-    sleep 0.1
-done
-if [ ! -s "${workdir}/ready.json" ]; then
-    echo "runme.sh: the emulator was not ready within 30 s:" >&2
-    cat "${workdir}/emulator.log" >&2
-    exit 1
+if [ -z "${MSGRAPH_EMULATOR_URL:-}" ]; then
+    # Run this script again inside the emulator, which stops when it ends (and
+    # after 10 minutes at most, should this script be killed hard).
+    emulator_dir="$(find_emulator)"
+    workdir="$(mktemp -d "${TMPDIR:-/tmp}/msgraph-emulator.XXXXXX")"
+    trap 'rm -rf "${workdir}"' EXIT
+    PYTHONPATH="${emulator_dir}${PYTHONPATH:+:${PYTHONPATH}}" "${python}" -m msgraph_emulator --max-seconds 600 \
+        --ca-file "${workdir}/ca.pem" --request-log "${workdir}/requests.jsonl" -- "${BASH_SOURCE[0]}" "$@"
+    exit $?
 fi
 
-emulator_url="$("${python}" -c 'import json, sys; print(json.load(open(sys.argv[1]))["url"])' "${workdir}/ready.json")"
-echo "emulator listening on ${emulator_url}"
-
+echo "emulator listening on ${MSGRAPH_EMULATOR_URL}"
 status=0
 ansible-playbook "${here}/cancel_twice.yml" ${INVENTORY_PATH:+-i "${INVENTORY_PATH}"} \
-    -e "emulator_url=${emulator_url}" -e "emulator_ca_file=${workdir}/ca.pem" "$@" || status=$?
+    -e "emulator_url=${MSGRAPH_EMULATOR_URL}" -e "emulator_ca_file=${MSGRAPH_EMULATOR_CA_FILE}" "$@" || status=$?
 
 if [ "${status}" -ne 0 ]; then
     echo "runme.sh: the play failed; the emulator's request log:" >&2
-    cat "${workdir}/requests.jsonl" >&2 || true
+    cat "${MSGRAPH_EMULATOR_REQUEST_LOG}" >&2 || true
     exit "${status}"
 fi
 
 # What Graph saw: two cancel requests for the task, the first accepted (2xx),
 # the second refused with 409 (the module reported it as ok, not changed).
-"${python}" - "${workdir}/requests.jsonl" <<'PY'
+"${python}" - "${MSGRAPH_EMULATOR_REQUEST_LOG}" <<'PY'
 import json
 import sys
 
