@@ -47,7 +47,6 @@ if [ -z "${MSGRAPH_EMULATOR_URL:-}" ]; then
     exit $?
 fi
 
-echo "emulator listening on ${MSGRAPH_EMULATOR_URL}"
 status=0
 ansible-playbook "${here}/cancel_twice.yml" ${INVENTORY_PATH:+-i "${INVENTORY_PATH}"} \
     -e "emulator_url=${MSGRAPH_EMULATOR_URL}" -e "emulator_ca_file=${MSGRAPH_EMULATOR_CA_FILE}" "$@" || status=$?
