@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional
 from .util import Request
 
 KINDS = ("graph", "token", "msi", "oidc", "batch")
-ACTIONS = ("drop", "drop_after_work", "hang", "expire_tokens")
+ACTIONS = ("drop", "drop_after_work", "status_after_work", "hang", "expire_tokens")
 MAX_HANG_SECONDS = 300.0
 MAX_LATENCY_MS = 60000.0
 _RULE_KEYS = frozenset({
@@ -103,6 +103,8 @@ class FaultRule:
             self.latency_ms = _number(spec["latency_ms"], "latency_ms", 0, MAX_LATENCY_MS)
         if self.status is not None and self.action in ("drop", "drop_after_work"):
             raise FaultError("a rule cannot both answer with a status and drop the connection")
+        if self.action == "status_after_work" and self.status is None:
+            raise FaultError("action status_after_work needs the status to answer with")
         if self.status is None and self.action is None and not self.latency_ms:
             raise FaultError("a rule needs a status, an action or latency_ms")
         times = spec.get("times", 1)

@@ -400,6 +400,9 @@ class Emulator:  # pylint: disable=too-many-instance-attributes,too-many-public-
             if rule.action == "expire_tokens":
                 state.expire_tokens()
             if rule.status is not None:
+                if rule.action == "status_after_work":
+                    # Graph can carry out a request and still answer 429/503/504.
+                    description += " (work answered %d)" % self._handle(state, req).status
                 resp = self._fault_response(rule, req)
             elif rule.action == "drop":
                 resp = Response(status=0, drop=True)

@@ -179,8 +179,8 @@ class TaskCanceller:
             reply.body = {}
         return reply
 
-    def read_task(self, job_id: str, task_id: str) -> dict[str, Any]:
-        return self._read(task_path(job_id, task_id), 'task %s in job %s' % (task_id, job_id), job_id, task_id).body
+    def _read_task(self, job_id: str, task_id: str) -> GraphResponse:
+        return self._read(task_path(job_id, task_id), 'task %s in job %s' % (task_id, job_id), job_id, task_id)
 
     @staticmethod
     def _raise(reply: GraphResponse, summary: str, job_id: str, task_id: str, write: bool) -> None:
@@ -195,7 +195,7 @@ class TaskCanceller:
         result: dict[str, Any] = {'changed': False, 'job_id': job_id, 'task_id': task_id, 'conflict': False, 'status_code': None}
         before: Optional[TaskAssessment] = None
         if check_mode or want_diff:
-            reply = self._read(task_path(job_id, task_id), 'task %s in job %s' % (task_id, job_id), job_id, task_id)
+            reply = self._read_task(job_id, task_id)
             result['task'] = reply.body
             result['request_id'] = reply.request_id
             before = assess_task(reply.body)
@@ -233,14 +233,15 @@ class TaskCanceller:
         """409. Returns the workload statuses after the run, when they were read."""
         code, message = reply.error
         if reply.earlier_attempt_maybe_applied:
-            # The 409 may be our own earlier cancel, whose reply was lost on the way back.
-            task = self.read_task(job_id, task_id)
+            # The 409 may be our own earlier cancel, whose reply was lost or throttled on the way back.
+            task = self._read_task(job_id, task_id).body
             now = assess_task(task)
             result['task'] = task
             if now.cancel_in_effect:
                 result['changed'] = True
-                self._warn('The reply to the first cancel of task %s was lost and the retry met 409 (%s); the task is now %s, '
-                           'so that first cancel was accepted.' % (task_id, message, ', '.join(sorted(set(now.statuses.values())))))
+                self._warn('An earlier cancel of task %s got no usable reply (lost, timed out or throttled) and the retry met 409 (%s); '
+                           'the task is now %s, so that earlier cancel was accepted.'
+                           % (task_id, message, ', '.join(sorted(set(now.statuses.values())))))
                 return now.statuses
         result['conflict'] = True
         result['error'] = {'code': code, 'message': message}

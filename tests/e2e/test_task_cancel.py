@@ -118,6 +118,14 @@ def test_a_reply_lost_after_the_cancel_took_effect_is_reported_as_changed(harnes
     assert [(e['method'], e['status']) for e in graph] == [('POST', None), ('POST', 409), ('GET', 200)]
 
 
+def test_a_cancel_throttled_after_it_took_effect_is_reported_as_changed(harness):
+    harness.emu.add_fault({'match': {'method': 'POST', 'path': '/cancel$'}, 'action': 'status_after_work', 'status': 429, 'retry_after': '0.2'})
+    run = harness.play([harness.cancel_task(fail_on_conflict=True)])
+    assert run.rc == 0, run.output
+    assert run.result()['changed'] is True and run.result()['conflict'] is False
+    assert [(e['method'], e['status']) for e in harness.requests(kind='graph')] == [('POST', 429), ('POST', 409), ('GET', 200)]
+
+
 def test_a_read_timeout_is_retried(harness):
     harness.emu.add_fault({'match': {'method': 'POST', 'path': '/cancel$'}, 'action': 'hang', 'seconds': 2})
     run = harness.play([harness.cancel_task(timeout=1)])

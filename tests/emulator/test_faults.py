@@ -72,6 +72,15 @@ def test_drop_after_work(emu, http, token):
     assert entries == [(None, "drop_after_work (work answered 202)"), (409, None)]
 
 
+def test_status_after_work(emu, http, token):
+    emu.add_fault({"match": {"path": CANCEL}, "action": "status_after_work", "status": 429, "retry_after": "1"})
+    first = post_cancel(emu, http, token)
+    assert first.status_code == 429 and first.headers["Retry-After"] == "1"
+    assert emu.task(JOB, TASK)["currentStatus"][0]["status"] == "pendingCancel"
+    assert post_cancel(emu, http, token).status_code == 409
+    assert [(e["status"], e["fault"]) for e in emu.requests()] == [(429, "status_after_work status 429 Retry-After 1 (work answered 202)"), (409, None)]
+
+
 def test_drop(emu, http, token):
     emu.add_fault({"match": {"path": CANCEL}, "action": "drop"})
     with pytest.raises(requests.exceptions.ConnectionError):
@@ -152,7 +161,7 @@ def test_expire_tokens_mid_run(emu, http, token):
 def test_invalid_rules_are_refused(emu):
     for rule in ({"status": 429, "match": {"kind": "nope"}}, {"match": {}}, {"status": 99}, {"action": "hang"}, {"action": "explode"},
                  {"status": 500, "action": "drop"}, {"status": 500, "surprise": 1}, {"status": 500, "match": {"path": "("}},
-                 {"action": "hang", "seconds": 10000}):
+                 {"action": "hang", "seconds": 10000}, {"action": "status_after_work"}):
         with pytest.raises(FaultError):
             emu.add_fault(rule)
     assert not emu.faults()
