@@ -14,12 +14,12 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PYTHONDONTWRITEBYTECODE := 1
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 
-.PHONY: help venv collection demo test unit emulator-test e2e bench emulator clean
+.PHONY: help venv collection demo test unit emulator-test e2e emulator clean
 
 help:
 	@echo "make demo   - set up, start the Graph emulator, run the rollback example twice"
 	@echo "make test   - set up and run every test and quality gate (what CI runs)"
-	@echo "make bench  - benchmarks against the emulator"
+	@echo "make emulator - run the Graph emulator on https://127.0.0.1:8443 until Ctrl+C"
 
 $(VENV)/.installed: requirements.txt tests/requirements.txt
 	$(PYTHON) -m venv $(VENV)
