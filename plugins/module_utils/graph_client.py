@@ -25,10 +25,9 @@ from ansible_collections.msgraph.migrations.plugins.module_utils.errors import G
 from ansible_collections.msgraph.migrations.plugins.module_utils.settings import GraphSettings
 from ansible_collections.msgraph.migrations.plugins.module_utils.transport import Transport, requests
 
-RETRYABLE_STATUSES = frozenset((429, 503, 504))
 # Graph may carry out a request and still answer it with one of these (see the
 # API notes), so a retry that meets 409 may be meeting its own earlier success.
-MAYBE_APPLIED_STATUSES = frozenset((429, 503, 504))
+RETRYABLE_STATUSES = frozenset((429, 503, 504))
 RETRY_AFTER_CAP_SECONDS = 120.0
 ERROR_SNIPPET_CHARS = 200
 BACKOFF_BASE_SECONDS = 1.0
@@ -201,7 +200,7 @@ class GraphClient:
 
             delay = retry_delay(reply.status_code, reply.headers, retries_done)
             if delay is not None and retries_done < self.settings.max_retries:
-                maybe_applied = maybe_applied or reply.status_code in MAYBE_APPLIED_STATUSES
+                maybe_applied = True  # see RETRYABLE_STATUSES
                 self._warn('%s %s was answered %d; retry %d of %d in %.1f s.'
                            % (method, path, reply.status_code, retries_done + 1, self.settings.max_retries, delay))
                 self._sleep(delay)
