@@ -8,69 +8,89 @@ from __future__ import annotations
 
 DOCUMENTATION = r'''
 module: crosstenant_migration_task_cancel
-short_description: Cancel one user's cross-tenant migration in Microsoft 365
+short_description: Cancel users' cross-tenant migrations in Microsoft 365, one or a whole wave
 version_added: 0.1.0
 description:
-  - Cancels a C(crossTenantMigrationTask), that is one user's migration within a cross-tenant migration job,
-    through Microsoft Graph (C(POST .../crossTenantMigrationJobs/{job_id}/users/{task_id}/cancel)).
-  - Reports C(changed) when Graph accepts the cancel. When Graph answers C(409 Conflict) (the user's migration is already
-    in a terminal state, for example cancelled or completed, or has gone too far to be cancelled), nothing changes and the
-    task is C(ok) with RV(conflict=true) and a warning, or fails with O(fail_on_conflict=true). So a rollback play can be
-    run again safely.
-  - Throttling (429) and unavailable services (503, 504) are retried, honouring C(Retry-After). If a cancel was accepted
-    but its reply was lost and the retry meets 409, the task is read back; when its workloads are now C(pendingCancel)
-    or C(cancelled), the module reports C(changed) with a warning instead of a conflict.
+  - Cancels C(crossTenantMigrationTask)s, that is users' migrations within a cross-tenant migration job, through
+    Microsoft Graph (C(POST .../crossTenantMigrationJobs/{job_id}/users/{task_id}/cancel)).
+  - One user with O(task_id); many with O(task_ids), sent through Graph's JSON batching (C($batch), 20 cancels per
+    request, O(batch_concurrency) requests in flight), with a per-user report in RV(results).
+  - Reports C(changed) when Graph accepts a cancel. When Graph answers C(409 Conflict), the module reads the task (or
+    lists the job's tasks once, for many) to tell why, and says so in RV(conflict_reason). V(already_cancelled) (every
+    workload is C(pendingCancel) or C(cancelled)) is the state asked for, C(ok) and not changed.
+    V(not_cancellable) (a workload has cut over, completed, failed or is finalizing, or the job no longer allows a
+    cancel) is C(ok) with a warning, or a failure with O(fail_on_conflict=true). Either way a rerun is safe.
+  - Throttling (429) and unavailable or failing services (500, 502, 503, 504) are retried by the same rule for a plain
+    request, a C($batch) request and each of its sub-requests, honouring C(Retry-After); when any request is
+    throttled, every batch in flight holds off.
+  - A cancel whose reply was lost (connection dropped, read timeout, 500, 502, 504) may have been carried out. If its
+    retry meets 409, the module reads the task; when every workload is C(pendingCancel) or C(cancelled) and the task's
+    C(lastUpdatedDateTime) is not more than 300 seconds older than the first attempt (allowing for clock skew), that
+    attempt was this run's cancel: C(changed), with a warning. A task cancelled earlier than that is a plain
+    V(already_cancelled). When the module cannot tell, it says so (RV(cancel_in_doubt)) and how to check.
   - Calls are made in the B(target) tenant and need the Graph permission C(CrossTenantContentMigration.ReadWrite.All)
-    (check mode and diff mode also read the task, which C(CrossTenantContentMigration.Read.All) allows).
+    (check mode, diff mode and the reads after a 409 also read, which C(CrossTenantContentMigration.Read.All) allows).
 author:
   - msgraph.migrations maintainers (@msgraph-migrations)
 extends_documentation_fragment:
-  - msgraph.migrations.graph
+  - msgraph.migrations.connection
+  - msgraph.migrations.auth
+  - msgraph.migrations.cancel
+  - msgraph.migrations.attributes
 attributes:
   check_mode:
     support: full
     description:
-      - Sends no cancel. Reads the task and its job and predicts the outcome. Graph would answer 409 when a workload is
-        C(completed), C(failed), C(cancelled), C(pendingCancel), C(finalizing) or C(forceComplete), when the job is
-        C(cuttingOver), C(completed), C(completedWithErrors), C(failed), C(cancelled), C(pendingCancel), C(pendingDelete)
-        or C(deleted), or when the job's C(completeAfterDateTime) has passed.
+      - Sends no cancel. Reads the task (for many, lists the job's tasks once) and the job, and predicts each outcome by
+        the same rules as a real 409 (RV(outcome), RV(conflict_reason)). A read that returns something that is not a task
+        or a job fails.
   diff_mode:
     support: full
     description:
-      - Shows each workload's status before and after (after is C(pendingCancel), or the prediction in check mode).
-        Reads the task before cancelling.
-  action_group:
-    description: Use C(group/msgraph.migrations.graph) in C(module_defaults) to set the shared options once.
-    support: full
-    membership:
-      - msgraph.migrations.graph
+      - Shows each task's workload statuses before and after (after is C(pendingCancel), or the prediction in check
+        mode, or the final state with O(wait=true)). Reads the task (or lists the job's tasks) before cancelling.
 options:
   job_id:
     description:
-      - Id (a GUID) of the C(crossTenantMigrationJob) holding the user.
+      - Id (a GUID) of the C(crossTenantMigrationJob) holding the users.
     type: str
     required: true
   task_id:
     description:
       - Id (a GUID) of the C(crossTenantMigrationTask) to cancel, which is the object id of the user in the target tenant.
+      - Exactly one of O(task_id) and O(task_ids) is required.
     type: str
-    required: true
     aliases: [user_id]
-  fail_on_conflict:
+  task_ids:
     description:
-      - What to do when Graph refuses the cancel with 409 because the user's migration is terminal or too far along.
-      - With V(false), the task is C(ok) and not changed, with RV(conflict=true) and a warning; rerunning a rollback is safe.
-      - With V(true), the task fails with a message that includes 409 and Graph's message.
-    type: bool
-    default: false
+      - Ids (GUIDs) of the tasks to cancel, all in O(job_id), sent through C($batch). Duplicates (in any case) are
+        cancelled once. Every id is checked before any request. At most 20000.
+      - Exactly one of O(task_id) and O(task_ids) is required.
+    type: list
+    elements: str
+    aliases: [user_ids]
+  batch_concurrency:
+    description:
+      - With O(task_ids), how many C($batch) requests (of up to 20 cancels each) are in flight at once, from 1 to 8.
+        They share the connection pool, the token and the throttle gate.
+    type: int
+    default: 4
 seealso:
   - name: "crossTenantMigrationTask: cancel"
     description: The Microsoft Graph API this module calls.
     link: https://learn.microsoft.com/en-us/graph/api/crosstenantmigrationtask-cancel
+  - name: JSON batching
+    description: How Graph carries 20 requests in one.
+    link: https://learn.microsoft.com/en-us/graph/json-batching
+  - module: msgraph.migrations.crosstenant_migration_task_info
+    description: Lists the users still cancellable, and checks a cancel in doubt.
+  - module: msgraph.migrations.crosstenant_migration_job_cancel
+    description: Cancels a whole job.
 '''
 
 EXAMPLES = r'''
 # A runbook step: cancel one user, and stop the runbook if it is too late to cancel.
+# A rerun after the cancel went through is ok (conflict_reason already_cancelled).
 - name: Cancel the migration of a user who must stay in the source tenant
   msgraph.migrations.crosstenant_migration_task_cancel:
     tenant_id: "{{ target_tenant_id }}"
@@ -80,8 +100,8 @@ EXAMPLES = r'''
     task_id: 6a88de8d-7027-44c1-8674-03f826aa1704
     fail_on_conflict: true
 
-# A rollback play that is safe to run twice: users already cancelled (409) are ok, not failures.
-# Run it with --check --diff first to see which users would be cancelled.
+# Roll back a whole wave in one task, wait until Graph has finished, and report.
+# Run it with --check --diff first to see what would be cancelled.
 - name: Roll back a migration wave
   hosts: localhost
   gather_facts: false
@@ -96,18 +116,19 @@ EXAMPLES = r'''
       - 6a88de8d-7027-44c1-8674-03f826aa1704
       - 0c1f7a2e-5d4b-4f8e-9a3c-2b6d8e1f4a70
   tasks:
-    - name: Cancel each user's migration
+    - name: Cancel every user of the wave
       msgraph.migrations.crosstenant_migration_task_cancel:
         job_id: "{{ wave_job_id }}"
-        task_id: "{{ item }}"
-      loop: "{{ rollback_users }}"
+        task_ids: "{{ rollback_users }}"
+        wait: true
+        wait_timeout: 1800
       register: rollback
 
-    - name: Report what was cancelled now and what had already ended
+    - name: Report what was cancelled now, what had been already, and what was too late
       ansible.builtin.debug:
         msg:
-          cancelled_now: "{{ rollback.results | selectattr('changed') | map(attribute='task_id') | list }}"
-          already_terminal: "{{ rollback.results | selectattr('conflict') | map(attribute='task_id') | list }}"
+          summary: "{{ rollback.summary }}"
+          too_late: "{{ rollback.results | selectattr('outcome', 'eq', 'not_cancellable') | map(attribute='task_id') | list }}"
 
 # An AWX job template with only the built-in "Microsoft Azure Resource Manager" credential attached:
 # it injects AZURE_CLIENT_ID, AZURE_SECRET, AZURE_TENANT and AZURE_CLOUD_ENVIRONMENT, so no auth options are needed.
@@ -122,32 +143,76 @@ EXAMPLES = r'''
         user_id: "{{ user_id }}"
       register: cancel
 
-    - name: Show Graph's answer
+    - name: Show what happened
       ansible.builtin.debug:
-        msg: >-
-          {{ (cancel.cancel_response | default({})).message | default('Cancel predicted (check mode) or confirmed')
-             if cancel.changed else 'Nothing to cancel: ' ~ (cancel.error.message | default('no change')) }}
+        msg: "{{ cancel.outcome }}{{ (' (' ~ cancel.conflict_reason ~ ')') if cancel.conflict else '' }}"
 '''
 
 RETURN = r'''
 job_id:
   description: The job id, in lower case.
-  returned: success, and failures after the ids were validated
+  returned: always, once the ids were validated (failures included)
   type: str
   sample: add14989-2b21-4001-81bd-a18b0bac1dea
 task_id:
   description: The task (user) id, in lower case.
-  returned: success, and failures after the ids were validated
+  returned: with O(task_id), once the ids were validated (failures included)
   type: str
   sample: 6a88de8d-7027-44c1-8674-03f826aa1704
+outcome:
+  description:
+    - What happened to the cancel (in check mode, what would happen).
+    - V(cancelled) - Graph accepted it (in this run). V(already_cancelled) - Graph refused it with 409 because the task is
+      already C(pendingCancel) or C(cancelled). V(not_cancellable) - Graph refused it with 409 because it is too late.
+      V(not_found) - the job or the user in it does not exist (a failure). V(failed) - anything else (a failure).
+  returned: with O(task_id), when the cancel was sent or predicted
+  type: str
+  sample: cancelled
+conflict:
+  description:
+    - Whether Graph refused a cancel with 409 (or, in check mode, would refuse it). With O(task_ids), whether any was.
+  returned: when the cancel was sent or predicted
+  type: bool
+  sample: false
+conflict_reason:
+  description:
+    - Why Graph refused the cancel with 409; null without a conflict.
+    - V(already_cancelled) - every workload is C(pendingCancel) or C(cancelled).
+    - V(not_cancellable) - a workload has cut over, completed, failed or is finalizing (see RV(blocking_workloads)), or
+      the job is cutting over, ended, or past its C(completeAfterDateTime).
+  returned: with O(task_id), when the cancel was sent or predicted
+  type: str
+  sample: already_cancelled
+blocking_workloads:
+  description: The workloads whose status blocks a cancel, service to status (empty when none does).
+  returned: with O(task_id), when the cancel was sent or predicted
+  type: dict
+  sample: {"Exchange": "completed"}
 status_code:
-  description: HTTP status of Graph's answer to the cancel. V(null) in check mode, where no cancel is sent.
-  returned: success, and failures where Graph answered
+  description: HTTP status of Graph's last answer to the cancel. V(null) in check mode, where no cancel is sent, and when no answer came.
+  returned: with O(task_id), when the cancel was sent or predicted
   type: int
   sample: 202
+request_id:
+  description: The C(request-id) of Graph's answer to the cancel; quote it to Microsoft support.
+  returned: with O(task_id), when Graph answered the cancel
+  type: str
+  sample: 3f8d2c1b-8e5a-4b7c-9d2e-1a6f0c4b7e93
+cancel_sent:
+  description: Whether a cancel request left this machine (false in check mode and when the task failed before sending).
+  returned: with O(task_id), when the cancel was sent or predicted
+  type: bool
+  sample: true
+cancel_in_doubt:
+  description:
+    - True when an attempt may have been carried out without a usable reply and the module could not tell whether it
+      was. The message says how to check (for example with M(msgraph.migrations.crosstenant_migration_task_info)).
+  returned: with O(task_id), when the cancel was sent or predicted
+  type: bool
+  sample: false
 cancel_response:
   description: Graph's reply to an accepted cancel, as Graph sent it.
-  returned: when Graph accepted the cancel
+  returned: when Graph accepted the cancel of O(task_id)
   type: dict
   contains:
     status:
@@ -158,16 +223,10 @@ cancel_response:
       description: Graph's message.
       type: str
       sample: "Cancellation request for user id: 6a88de8d-7027-44c1-8674-03f826aa1704 from batch: add14989-2b21-4001-81bd-a18b0bac1dea was accepted."
-conflict:
-  description:
-    - Whether Graph refused the cancel with 409 (or, in check mode, would refuse it), because the user's migration is
-      already terminal or can no longer be cancelled.
-  returned: success, and failures caused by a 409
-  type: bool
-  sample: false
 task:
-  description: The task as read from Graph, when it was read (check mode, diff mode, or to confirm a cancel whose reply was lost).
-  returned: when read
+  description:
+    - The task as read from Graph, when it was read (check mode, diff mode, after a 409, or the final state with O(wait=true)).
+  returned: with O(task_id), when read
   type: dict
   contains:
     id:
@@ -189,53 +248,156 @@ task:
           status: inProgress
           message: ""
           errors: []
-request_id:
-  description: The C(request-id) of Graph's answer to the cancel (in check mode, to the read of the task); quote it to Microsoft support.
-  returned: when Graph answered
-  type: str
-  sample: 3f8d2c1b-8e5a-4b7c-9d2e-1a6f0c4b7e93
 error:
-  description: Graph's error, when Graph answered with one (a refused cancel included).
-  returned: on failures where Graph answered, and when Graph refused the cancel with 409 (not for a conflict predicted in check mode)
+  description: Graph's error, when Graph answered with one (a refused cancel included), or what answered instead.
+  returned: with O(task_id), on failures where a reply came, and when Graph refused the cancel with 409
   type: dict
   contains:
     code:
-      description: Graph's C(error.code); branch on this, not on the message.
+      description: Graph's C(error.code); branch on this (or on RV(conflict_reason)), not on the message.
       type: str
       sample: Conflict
     message:
-      description: Graph's C(error.message).
+      description: Graph's C(error.message), or a description of a reply that was not Graph's.
       type: str
       sample: Cancel is not possible. Current status is completed
+results:
+  description: With O(task_ids), one entry per distinct id, in the order given.
+  returned: with O(task_ids), when the cancels were sent or predicted (failures included)
+  type: list
+  elements: dict
+  contains:
+    task_id:
+      description: The task id, in lower case.
+      type: str
+    outcome:
+      description: As RV(outcome) for one task.
+      type: str
+      sample: cancelled
+    status_code:
+      description: HTTP status of the sub-request's final answer; null in check mode or without one.
+      type: int
+    message:
+      description: What happened, in words.
+      type: str
+    request_id:
+      description: The C(request-id) of the answer (the sub-response's, or the C($batch) request's).
+      type: str
+    cancel_sent:
+      description: Whether the cancel was sent.
+      type: bool
+    cancel_in_doubt:
+      description: As RV(cancel_in_doubt) for one task.
+      type: bool
+    conflict_reason:
+      description: As RV(conflict_reason) for one task.
+      type: str
+    blocking_workloads:
+      description: As RV(blocking_workloads) for one task.
+      type: dict
+    workloads:
+      description:
+        - The workload statuses, service to status, as last known (read, predicted, or C(pendingCancel) after an
+          accepted cancel; the final state with O(wait=true)); null when never read.
+      type: dict
+    error:
+      description: Graph's error for this task, when there was one.
+      type: dict
+summary:
+  description: With O(task_ids), how many tasks ended in each outcome, with C(total) and C(in_doubt).
+  returned: with O(task_ids), when the cancels were sent or predicted (failures included)
+  type: dict
+  sample: {"cancelled": 18, "already_cancelled": 1, "not_cancellable": 1, "not_found": 0, "failed": 0, "total": 20, "in_doubt": 0}
+still_pending:
+  description: With O(wait=true), the tasks still C(pendingCancel) when O(wait_timeout) passed.
+  returned: when the wait timed out
+  type: list
+  elements: str
 '''
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.msgraph.migrations.plugins.module_utils._ansible.argspec import cancel_options, check_wait_options
+from ansible_collections.msgraph.migrations.plugins.module_utils._ansible.module import GraphModule, GraphSession
+from ansible_collections.msgraph.migrations.plugins.module_utils._ansible.results import bulk_task_result, conclude, single_task_result
+from ansible_collections.msgraph.migrations.plugins.module_utils._core.errors import OptionError
+from ansible_collections.msgraph.migrations.plugins.module_utils._graph.batch import MAX_CONCURRENCY
+from ansible_collections.msgraph.migrations.plugins.module_utils._http.retry import NO_DEADLINE, Deadline
+from ansible_collections.msgraph.migrations.plugins.module_utils._migration.cancel import CANCELLED, TaskCanceller
+from ansible_collections.msgraph.migrations.plugins.module_utils._migration.model import (
+    ALREADY_CANCELLED,
+    assess_task,
+    validate_guid,
+    validate_guid_list,
+)
+from ansible_collections.msgraph.migrations.plugins.module_utils._migration.wait import WaitTimeout, wait_for_tasks
 
-from ansible_collections.msgraph.migrations.plugins.module_utils.migration import TaskCanceller, validate_guid
-from ansible_collections.msgraph.migrations.plugins.module_utils.runner import run_graph_module
-from ansible_collections.msgraph.migrations.plugins.module_utils.settings import graph_argument_spec
+MAX_TASK_IDS = 20000
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=graph_argument_spec(
+    module = GraphModule(
+        dict(
             job_id=dict(type='str', required=True),
-            task_id=dict(type='str', required=True, aliases=['user_id']),
-            fail_on_conflict=dict(type='bool', default=False),
+            task_id=dict(type='str', aliases=['user_id']),
+            task_ids=dict(type='list', elements='str', aliases=['user_ids']),
+            batch_concurrency=dict(type='int', default=4),
+            **cancel_options(),
         ),
-        supports_check_mode=True,
+        mutually_exclusive=[('task_id', 'task_ids')],
+        required_one_of=[('task_id', 'task_ids')],
     )
+    params = module.params
 
-    def cancel(client):
-        return TaskCanceller(client, module.warn).cancel(
-            job_id=validate_guid('job_id', module.params['job_id']),
-            task_id=validate_guid('task_id', module.params['task_id']),
-            fail_on_conflict=module.params['fail_on_conflict'],
-            check_mode=module.check_mode,
-            want_diff=module._diff,
-        )
+    def validate() -> None:
+        module.context['job_id'] = validate_guid('job_id', params['job_id'])
+        if params['task_ids'] is not None:
+            validate_guid_list('task_ids', params['task_ids'], MAX_TASK_IDS)
+        else:
+            module.context['task_id'] = validate_guid('task_id', params['task_id'])
+        if not 1 <= params['batch_concurrency'] <= MAX_CONCURRENCY:
+            raise OptionError('batch_concurrency', 'an integer from 1 to %d, got %d' % (MAX_CONCURRENCY, params['batch_concurrency']))
+        check_wait_options(params)
 
-    run_graph_module(module, cancel)
+    def cancel(session: GraphSession) -> dict:
+        job_id = module.context['job_id']
+        deadline = Deadline(params['wait_timeout']) if params['wait'] else NO_DEADLINE
+        canceller = TaskCanceller(session.client, module.warn)
+        if params['task_ids'] is None:
+            task_id = module.context['task_id']
+            report = canceller.cancel_one(job_id, task_id, module.check_mode, module.diff_mode, deadline)
+            reports = [report]
+        else:
+            task_ids = validate_guid_list('task_ids', params['task_ids'], MAX_TASK_IDS)
+            reports = canceller.cancel_many(job_id, task_ids, module.check_mode, module.diff_mode, params['batch_concurrency'], deadline)
+
+        waiting = [report for report in reports if report.outcome in (CANCELLED, ALREADY_CANCELLED)]
+        still_pending = wait_failure = None
+        if params['wait'] and not module.check_mode and waiting:
+            ids = [report.task_id for report in waiting]
+            if len(reports) == 1:
+                def read():
+                    return {ids[0]: canceller.read_task(job_id, ids[0], deadline)}
+            else:
+                def read():
+                    return canceller.list_tasks(job_id, deadline)
+            try:
+                final = wait_for_tasks(read, ids, deadline)
+            except WaitTimeout as exc:
+                final, still_pending, wait_failure = exc.latest, exc.result['still_pending'], exc.message
+            for report in waiting:
+                if report.task_id in final:
+                    report.task = final[report.task_id]
+                    report.after = assess_task(report.task).statuses
+
+        if params['task_ids'] is None:
+            shaped = single_task_result(reports[0], params['fail_on_conflict'], module.diff_mode, module.check_mode)
+        else:
+            shaped = bulk_task_result(reports, params['fail_on_conflict'], module.diff_mode)
+        if still_pending:
+            shaped.fields['still_pending'] = still_pending
+            shaped.failure = shaped.failure or wait_failure
+        return conclude(shaped, module.warn)
+
+    module.run(cancel, validate=validate, pool_size=params['batch_concurrency'] if params['task_ids'] is not None else 1)
 
 
 if __name__ == '__main__':

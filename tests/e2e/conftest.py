@@ -131,6 +131,8 @@ class Harness:
                if not k.startswith(('AZURE_', 'IDENTITY_', 'MSI_', 'IMDS_', 'ANSIBLE_')) and k != 'PYTHONPATH'}
         env.update({
             'ANSIBLE_HOME': str(self.tmp_path / 'ansible-home'),
+            # The token cache lives under XDG_CACHE_HOME: one per test, never the user's.
+            'XDG_CACHE_HOME': str(self.tmp_path / 'cache'),
             'ANSIBLE_COLLECTIONS_PATH': os.environ.get('E2E_COLLECTIONS_PATH', os.path.join(REPO, 'build', 'collections')),
             'ANSIBLE_CALLBACK_PLUGINS': os.path.join(HERE, 'callback_plugins'),
             'ANSIBLE_CALLBACKS_ENABLED': 'result_recorder',

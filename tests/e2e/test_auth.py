@@ -108,7 +108,7 @@ def test_managed_identity_through_the_app_service_endpoint(harness, client_id):
 
 def test_auto_without_credentials_fails_clearly_and_sends_nothing(harness):
     run = harness.play([harness.cancel_task(client_id=None, client_secret=None, tenant_id=None)])
-    assert run.rc != 0 and 'No credentials found' in run.result()['msg']
+    assert run.rc != 0 and 'credentials for auth_method auto, but none are set' in run.result()['msg']
     assert harness.requests() == []
 
 

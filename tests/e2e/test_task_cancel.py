@@ -36,26 +36,78 @@ def test_first_run_cancels_and_second_run_is_an_ok_no_op(harness):
     assert second.rc == 0, second.output
     again = second.result()
     assert again['changed'] is False and again['conflict'] is True and again['status_code'] == 409
-    assert again['error']['code'] and 'Cancel is not possible' in again['error']['message']
-    assert any('409' in w for w in again['warnings'])
+    assert again['outcome'] == 'already_cancelled' and again['conflict_reason'] == 'already_cancelled'
+    assert again['error']['code'] == 'Conflict' and 'Cancel is not possible' in again['error']['message']
+    assert again['cancel_sent'] is True and again['cancel_in_doubt'] is False
+    # The state asked for: no warning to wade through on a rerun.
+    assert not again.get('warnings')
     assert 'failed=0' in second.stdout
 
     posts = harness.cancel_posts()
     assert [p['path'] for p in posts] == [CANCEL_URL % (JOB, TASK_ACTIVE)] * 2
     for post in posts:
         assert post['authorization'] == 'Bearer'
-        assert post['user_agent'].startswith('msgraph.migrations/0.1.0')
+        assert post['user_agent'].startswith('msgraph.migrations/0.2.0')
         assert post['client_request_id'] and not post['body_present']
     assert posts[0]['client_request_id'] != posts[1]['client_request_id']
 
 
-def test_conflict_fails_with_fail_on_conflict(harness):
+def test_too_late_fails_with_fail_on_conflict_naming_the_blocking_workload(harness):
     run = harness.play([harness.cancel_task(TASK_COMPLETED, fail_on_conflict=True)])
     assert run.rc != 0 and run.status() == 'failed'
     result = run.result()
     assert '409' in result['msg'] and 'Cancel is not possible' in result['msg']
+    assert 'Exchange is completed' in result['msg'] and 'its migration goes on' in result['msg']
     assert result['conflict'] is True and result['status_code'] == 409 and result['changed'] is False
+    assert result['outcome'] == 'not_cancellable' and result['conflict_reason'] == 'not_cancellable'
+    assert result['blocking_workloads'] == {'Exchange': 'completed'}
+    assert result['job_id'] == JOB and result['task_id'] == TASK_COMPLETED
     assert set(workloads(harness, TASK_COMPLETED).values()) == {'completed', 'inProgress'}
+
+
+def test_too_late_is_an_ok_no_op_with_a_warning_by_default(harness):
+    run = harness.play([harness.cancel_task(TASK_COMPLETED)])
+    assert run.rc == 0, run.output
+    result = run.result()
+    assert result['changed'] is False and result['conflict_reason'] == 'not_cancellable'
+    assert any('Exchange is completed' in w and 'fail_on_conflict' in w for w in result['warnings'])
+
+
+def test_a_runbook_step_with_fail_on_conflict_is_safe_to_rerun(harness):
+    first = harness.play([harness.cancel_task(fail_on_conflict=True)])
+    assert first.rc == 0 and first.result()['changed'] is True, first.output
+    rerun = harness.play([harness.cancel_task(fail_on_conflict=True), harness.cancel_task(TASK_CANCELLED, fail_on_conflict=True)])
+    assert rerun.rc == 0, rerun.output
+    for index in (0, 1):
+        result = rerun.result(index)
+        assert result['changed'] is False and result['conflict'] is True and result['conflict_reason'] == 'already_cancelled'
+        assert 'goes on' not in str(result)
+
+
+def test_a_conflict_the_job_explains_names_the_job_state(harness):
+    scenario = base_scenario()
+    scenario['jobs'][0]['status'] = 'cuttingOver'
+    harness.emu.reset(scenario)
+    run = harness.play([harness.cancel_task(TASK_ACTIVE_2)])
+    assert run.rc == 0, run.output
+    result = run.result()
+    assert result['conflict_reason'] == 'not_cancellable' and result['blocking_workloads'] == {}
+    assert any('the job is cuttingOver' in w and 'goes on' in w for w in result['warnings'])
+    reads = [e['path'] for e in harness.requests(kind='graph', method='GET')]
+    assert reads == ['/v1.0/solutions/migrations/crossTenantMigrationJobs/%s/users/%s' % (JOB, TASK_ACTIVE_2),
+                     '/v1.0/solutions/migrations/crossTenantMigrationJobs/%s' % JOB]
+
+
+@pytest.mark.parametrize('status', [409, 404])
+def test_a_non_graph_reply_with_a_conflict_status_is_a_failure(harness, status):
+    harness.emu.add_fault({'match': {'method': 'POST', 'path': '/cancel$'}, 'status': status,
+                           'body': '<html><body>Proxy says no</body></html>', 'content_type': 'text/html'})
+    run = harness.play([harness.cancel_task()])
+    assert run.rc != 0
+    result = run.result()
+    assert result['outcome'] == 'failed' and result['conflict'] is False and result['changed'] is False
+    assert 'not JSON (text/html)' in result['msg'] and 'Proxy says no' in result['msg']
+    assert [e['method'] for e in harness.requests(kind='graph')] == ['POST']
 
 
 @pytest.mark.parametrize('job_id, task_id', [(MISSING, TASK_ACTIVE), (JOB, MISSING)])
@@ -65,6 +117,8 @@ def test_not_found_fails_naming_job_and_user(harness, job_id, task_id):
     result = run.result()
     assert result['status_code'] == 404 and result['error']['code']
     assert 'was not found, or user %s is not part of it' % task_id in result['msg']
+    assert 'found The job' not in result['msg'] and "'. The job " in result['msg']
+    assert result['outcome'] == 'not_found' and result['job_id'] == job_id and result['task_id'] == task_id
     assert result['request_id'] in result['msg']
 
 
@@ -118,12 +172,15 @@ def test_a_reply_lost_after_the_cancel_took_effect_is_reported_as_changed(harnes
     assert [(e['method'], e['status']) for e in graph] == [('POST', None), ('POST', 409), ('GET', 200)]
 
 
-def test_a_cancel_throttled_after_it_took_effect_is_reported_as_changed(harness):
-    harness.emu.add_fault({'match': {'method': 'POST', 'path': '/cancel$'}, 'action': 'status_after_work', 'status': 429, 'retry_after': '0.2'})
+def test_a_gateway_error_after_the_cancel_took_effect_is_reported_as_changed(harness):
+    harness.emu.add_fault({'match': {'method': 'POST', 'path': '/cancel$'}, 'action': 'status_after_work', 'status': 504, 'retry_after': '0.2'})
     run = harness.play([harness.cancel_task(fail_on_conflict=True)])
     assert run.rc == 0, run.output
-    assert run.result()['changed'] is True and run.result()['conflict'] is False
-    assert [(e['method'], e['status']) for e in harness.requests(kind='graph')] == [('POST', 429), ('POST', 409), ('GET', 200)]
+    result = run.result()
+    assert result['changed'] is True and result['conflict'] is False and result['outcome'] == 'cancelled'
+    assert result['cancel_in_doubt'] is False
+    assert any('that attempt cancelled it' in w for w in result['warnings'])
+    assert [(e['method'], e['status']) for e in harness.requests(kind='graph')] == [('POST', 504), ('POST', 409), ('GET', 200)]
 
 
 def test_a_read_timeout_is_retried(harness):
@@ -132,7 +189,7 @@ def test_a_read_timeout_is_retried(harness):
     assert run.rc == 0, run.output
     result = run.result()
     assert result['changed'] is True
-    assert any('ReadTimeout' in w for w in result['warnings'])
+    assert any('no usable reply (timeout)' in w for w in result['warnings'])
     deadline = time.monotonic() + 5  # the hung first request is logged when it ends
     while len(harness.cancel_posts()) < 2 and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -153,9 +210,21 @@ def test_check_mode_sends_no_cancel_and_predicts(harness):
 
 
 def test_check_mode_with_fail_on_conflict_fails_like_the_real_run(harness):
-    run = harness.play([harness.cancel_task(TASK_CANCELLED, fail_on_conflict=True)], args=('--check',))
-    assert run.rc != 0 and 'would be refused with 409' in run.result()['msg']
+    run = harness.play([dict(harness.cancel_task(TASK_COMPLETED, fail_on_conflict=True), ignore_errors=True),
+                        harness.cancel_task(TASK_CANCELLED, fail_on_conflict=True)], args=('--check',))
+    assert run.status(0) == 'failed' and 'would refuse to cancel' in run.result(0)['msg']
+    assert run.result(0)['conflict_reason'] == 'not_cancellable'
+    assert run.status(1) == 'ok' and run.result(1)['conflict_reason'] == 'already_cancelled' and run.result(1)['changed'] is False
     assert harness.requests(kind='graph', method='POST') == []
+
+
+@pytest.mark.parametrize('body', ['<html>login page</html>', '42'])
+def test_check_mode_fails_when_the_task_read_is_not_a_task(harness, body):
+    harness.emu.add_fault({'match': {'method': 'GET', 'path': '/users/'}, 'status': 200, 'body': body,
+                           'content_type': 'text/html' if body.startswith('<') else 'application/json'})
+    run = harness.play([harness.cancel_task()], args=('--check',))
+    assert run.rc != 0
+    assert 'not a task' in run.result()['msg'] and run.result()['changed'] is False
 
 
 @pytest.mark.parametrize('job_change, reason', [
@@ -208,7 +277,7 @@ def test_bad_connection_options_fail_before_any_request(harness):
              dict(harness.cancel_task(timeout=0), ignore_errors=True)]
     run = harness.play(tasks)
     assert [r['status'] for r in run.results] == ['failed'] * 3
-    assert 'option graph_endpoint: expected an https:// URL' in run.result(0)['msg']
+    assert 'option graph_endpoint: expected https://host or https://host:port' in run.result(0)['msg']
     assert 'option max_retries: expected an integer from 0 to 10' in run.result(1)['msg']
     assert 'option timeout' in run.result(2)['msg']
     assert harness.requests() == []
@@ -243,10 +312,13 @@ def test_ca_path_wins_over_requests_ca_bundle(harness):
     assert run.rc == 0, run.output
     assert run.result()['changed'] is True
 
-    untrusted = harness.play([harness.cancel_task(ca_path=None)], env=env)
+    untrusted = harness.play([harness.cancel_task(ca_path=None, token_cache=False)], env=env)
     assert untrusted.rc != 0
-    assert 'Authentication with client_secret failed' in untrusted.result()['msg']
-    assert 'CERTIFICATE_VERIFY_FAILED' in untrusted.result()['msg'] or 'certificate verify failed' in untrusted.result()['msg']
+    msg = untrusted.result()['msg']
+    assert msg.startswith('Could not get a token from 127.0.0.1:%d: the TLS connection' % harness.emu.port)
+    assert 'certificate verify failed' in msg and 'ca_path' in msg and 'Authentication' not in msg
+    assert untrusted.result()['error']['kind'] == 'tls'
+    assert untrusted.result()['job_id'] == JOB and untrusted.result()['task_id'] == TASK_ACTIVE
 
 
 def test_secret_and_token_never_appear_at_vvvv(harness):

@@ -1,0 +1,197 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, msgraph.migrations contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: crosstenant_migration_task_info
+short_description: Read users' cross-tenant migration tasks, and whether each can still be cancelled
+version_added: 0.2.0
+description:
+  - Reads one C(crossTenantMigrationTask) (O(task_id)) or every task of a job (paged, following C(@odata.nextLink)),
+    and says for each whether a cancel can still go through (RV(tasks[].state)), where its workloads are
+    (RV(tasks[].progress)) and which workloads block a cancel.
+  - The job is read once too, since its state (cutting over, ended, past C(completeAfterDateTime)) can forbid every cancel.
+  - Needs the Graph permission C(CrossTenantContentMigration.Read.All) (or C(CrossTenantContentMigration.ReadWrite.All))
+    in the B(target) tenant.
+author:
+  - msgraph.migrations maintainers (@msgraph-migrations)
+extends_documentation_fragment:
+  - msgraph.migrations.connection
+  - msgraph.migrations.auth
+  - msgraph.migrations.attributes
+  - msgraph.migrations.attributes.info_module
+options:
+  job_id:
+    description:
+      - Id (a GUID) of the C(crossTenantMigrationJob).
+    type: str
+    required: true
+  task_id:
+    description:
+      - Id (a GUID) of one task (the user's object id in the target tenant). Without it, every task of the job is read.
+    type: str
+    aliases: [user_id]
+  state:
+    description:
+      - Return only the tasks whose RV(tasks[].state) or RV(tasks[].progress) is one of these. Without it, every task.
+      - V(cancellable), V(already_cancelled), V(not_cancellable) are what a cancel would meet now;
+        V(not_started), V(in_progress), V(pending_cancel), V(cancelled), V(completed), V(failed) are where the workloads are.
+    type: list
+    elements: str
+    choices: [cancellable, already_cancelled, not_cancellable, not_started, in_progress, pending_cancel, cancelled, completed, failed]
+seealso:
+  - module: msgraph.migrations.crosstenant_migration_task_cancel
+  - module: msgraph.migrations.crosstenant_migration_job_info
+'''
+
+EXAMPLES = r'''
+- name: List the users of a wave that can still be cancelled
+  msgraph.migrations.crosstenant_migration_task_info:
+    job_id: add14989-2b21-4001-81bd-a18b0bac1dea
+    state: [cancellable]
+  register: cancellable
+
+- name: Cancel exactly those, in one task
+  msgraph.migrations.crosstenant_migration_task_cancel:
+    job_id: add14989-2b21-4001-81bd-a18b0bac1dea
+    task_ids: "{{ cancellable.task_ids }}"
+  when: cancellable.task_ids | length > 0
+
+- name: Check one user after a cancel that was in doubt
+  msgraph.migrations.crosstenant_migration_task_info:
+    job_id: add14989-2b21-4001-81bd-a18b0bac1dea
+    task_id: 6a88de8d-7027-44c1-8674-03f826aa1704
+  register: user
+
+- name: Show where the user's migration is
+  ansible.builtin.debug:
+    msg: "{{ user.tasks[0].state }}: {{ user.tasks[0].state_reason }}"
+'''
+
+RETURN = r'''
+job_id:
+  description: The job id, in lower case.
+  returned: always, once the ids were validated (failures included)
+  type: str
+  sample: add14989-2b21-4001-81bd-a18b0bac1dea
+tasks:
+  description:
+    - The tasks (filtered by O(state)), each as Graph sent it, plus the keys C(state), C(state_reason), C(progress),
+      C(workloads) and C(blocking_workloads) that this module adds.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The task id (the user's object id in the target tenant), as Graph sent it.
+      type: str
+    currentStatus:
+      description: Graph's workload statuses, one entry per workload (service).
+      type: list
+      elements: dict
+    lastUpdatedDateTime:
+      description: When the task last changed, as Graph sent it.
+      type: str
+    state:
+      description: What a cancel would meet now - V(cancellable), V(already_cancelled) or V(not_cancellable).
+      type: str
+      sample: cancellable
+    state_reason:
+      description: Why, in words (the blocking workloads, or the job's state).
+      type: str
+      sample: workload Exchange is completed
+    progress:
+      description: Where the workloads are - V(not_started), V(in_progress), V(pending_cancel), V(cancelled), V(completed) or V(failed).
+      type: str
+      sample: in_progress
+    workloads:
+      description: The workload statuses, service to status.
+      type: dict
+      sample: {"Exchange": "inProgress", "ODSP": "notStarted"}
+    blocking_workloads:
+      description: The workloads whose status blocks a cancel, service to status.
+      type: dict
+      sample: {}
+task_ids:
+  description: The ids (lower case) of RV(tasks), ready for O(msgraph.migrations.crosstenant_migration_task_cancel#module:task_ids).
+  returned: success
+  type: list
+  elements: str
+counts:
+  description: How many of the tasks read (before the O(state) filter) are in each state and each progress.
+  returned: success
+  type: dict
+  sample: {"cancellable": 2, "already_cancelled": 1, "not_cancellable": 1, "in_progress": 2, "cancelled": 1, "completed": 1}
+job:
+  description: The job as Graph sent it.
+  returned: success
+  type: dict
+job_state_reason:
+  description: Why the job forbids every cancel, or null when it does not.
+  returned: success
+  type: str
+  sample: the job is cuttingOver
+'''
+
+from collections import Counter
+
+from ansible_collections.msgraph.migrations.plugins.module_utils._ansible.module import GraphModule, GraphSession
+from ansible_collections.msgraph.migrations.plugins.module_utils._migration.cancel import TaskCanceller
+from ansible_collections.msgraph.migrations.plugins.module_utils._migration.model import (
+    PROGRESS,
+    STATES,
+    assess_task,
+    job_cancel_blocker,
+    validate_guid,
+)
+
+
+def main() -> None:
+    module = GraphModule(
+        dict(
+            job_id=dict(type='str', required=True),
+            task_id=dict(type='str', aliases=['user_id']),
+            state=dict(type='list', elements='str', choices=list(STATES + PROGRESS)),
+        ),
+    )
+    params = module.params
+
+    def validate() -> None:
+        module.context['job_id'] = validate_guid('job_id', params['job_id'])
+        if params['task_id'] is not None:
+            module.context['task_id'] = validate_guid('task_id', params['task_id'])
+
+    def read(session: GraphSession) -> dict:
+        job_id = module.context['job_id']
+        reader = TaskCanceller(session.client, module.warn)
+        job = reader.read_job(job_id, deadline=session.deadline)
+        blocker = job_cancel_blocker(job)
+        if params['task_id'] is not None:
+            tasks = [reader.read_task(job_id, module.context['task_id'], session.deadline)]
+        else:
+            tasks = list(reader.list_tasks(job_id, session.deadline).values())
+        counts: Counter = Counter()
+        selected = []
+        wanted = set(params['state'] or ())
+        for task in tasks:
+            assessment = assess_task(task, blocker)
+            counts[assessment.state] += 1
+            counts[assessment.progress] += 1
+            if wanted and not wanted & {assessment.state, assessment.progress}:
+                continue
+            entry = dict(task)
+            entry.update(state=assessment.state, state_reason=assessment.reason, progress=assessment.progress,
+                         workloads=assessment.statuses, blocking_workloads=assessment.blocking)
+            selected.append(entry)
+        return dict(changed=False, tasks=selected, task_ids=[str(task['id']).lower() for task in selected], counts=dict(counts),
+                    job=job, job_state_reason=blocker)
+
+    module.run(read, validate=validate)
+
+
+if __name__ == '__main__':
+    main()
