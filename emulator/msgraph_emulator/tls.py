@@ -1,6 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, msgraph.migrations contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """A throw-away certificate authority and server certificate for the emulator's TLS listener."""
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import os
 import shutil
 import ssl
 import tempfile
-from typing import Tuple
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -21,12 +22,12 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 def _name(common_name: str) -> x509.Name:
     return x509.Name([
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "msgraph-emulator"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, 'msgraph-emulator'),
         x509.NameAttribute(NameOID.COMMON_NAME, common_name),
     ])
 
 
-def generate_pair() -> Tuple[bytes, bytes, bytes]:
+def generate_pair() -> tuple[bytes, bytes, bytes]:
     """Return (ca_cert_pem, server_cert_pem, server_key_pem): an EC P-256 CA and a server certificate
     for 127.0.0.1, ::1 and localhost signed by it. The CA key is discarded."""
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -34,7 +35,7 @@ def generate_pair() -> Tuple[bytes, bytes, bytes]:
     not_after = now + datetime.timedelta(days=30)
 
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = _name("msgraph-emulator test CA")
+    ca_name = _name('msgraph-emulator test CA')
     ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
     ca_cert = (
         x509.CertificateBuilder()
@@ -55,7 +56,7 @@ def generate_pair() -> Tuple[bytes, bytes, bytes]:
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (
         x509.CertificateBuilder()
-        .subject_name(_name("localhost"))
+        .subject_name(_name('localhost'))
         .issuer_name(ca_name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
@@ -67,9 +68,9 @@ def generate_pair() -> Tuple[bytes, bytes, bytes]:
             key_agreement=True, key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.SubjectAlternativeName([
-            x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-            x509.IPAddress(ipaddress.ip_address("::1")),
-            x509.DNSName("localhost"),
+            x509.IPAddress(ipaddress.ip_address('127.0.0.1')),
+            x509.IPAddress(ipaddress.ip_address('::1')),
+            x509.DNSName('localhost'),
         ]), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False)
@@ -82,7 +83,7 @@ def generate_pair() -> Tuple[bytes, bytes, bytes]:
     )
 
 
-def make_app_certificate(common_name: str = "msgraph-emulator app", days: int = 2) -> Tuple[rsa.RSAPrivateKey, x509.Certificate]:
+def make_app_certificate(common_name: str = 'msgraph-emulator app', days: int = 2) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
     """A self-signed RSA key and certificate for an app registration, to rehearse certificate
     authentication: register the certificate in a scenario (certificate_pem) and give the key to the client."""
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -105,9 +106,9 @@ def write_atomic(path: str, data: bytes, mode: int = 0o644) -> None:
     """Write a file through a temporary file in the same directory and a rename."""
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+    fd, tmp = tempfile.mkstemp(prefix='.tmp-', dir=directory)
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with os.fdopen(fd, 'wb') as handle:
             handle.write(data)
         os.chmod(tmp, mode)
         os.replace(tmp, path)
@@ -117,20 +118,20 @@ def write_atomic(path: str, data: bytes, mode: int = 0o644) -> None:
         raise
 
 
-def server_context(ca_file: str) -> Tuple[ssl.SSLContext, bytes]:
+def server_context(ca_file: str) -> tuple[ssl.SSLContext, bytes]:
     """Generate the certificates, write the CA to ca_file, and return (server SSLContext, CA PEM)."""
     ca_pem, cert_pem, key_pem = generate_pair()
     write_atomic(ca_file, ca_pem)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
-    workdir = tempfile.mkdtemp(prefix="msgraph-emulator-key-")
+    workdir = tempfile.mkdtemp(prefix='msgraph-emulator-key-')
     try:
-        cert_path = os.path.join(workdir, "server.pem")
-        key_path = os.path.join(workdir, "server.key")
-        with open(cert_path, "wb") as handle:
+        cert_path = os.path.join(workdir, 'server.pem')
+        key_path = os.path.join(workdir, 'server.key')
+        with open(cert_path, 'wb') as handle:
             handle.write(cert_pem + ca_pem)
         fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
+        with os.fdopen(fd, 'wb') as handle:
             handle.write(key_pem)
         context.load_cert_chain(cert_path, key_path)
     finally:
