@@ -88,7 +88,8 @@ class EntraHttpClient:
         if isinstance(data, Mapping):
             for name, value in data.items():
                 if str(name).lower() in SECRET_FIELDS:
-                    self._redactor.add(value)
+                    # msal passes the assertion it signs with a certificate as bytes.
+                    self._redactor.add(value.decode('utf-8', 'replace') if isinstance(value, bytes) else value)
         for name, value in (headers or {}).items():
             if str(name).lower() in SECRET_HEADERS:
                 self._redactor.add(value)

@@ -26,6 +26,7 @@ MASK = '********'
 # after its payload) and an Authorization header's value.
 _JWT = re.compile(r'eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)?')
 _BEARER = re.compile(r'(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}')
+_PERCENT = re.compile(r'%[0-9A-F]{2}')
 # Shortest value worth scrubbing on its own: shorter ones would mangle ordinary words.
 MIN_SECRET_CHARS = 4
 
@@ -45,7 +46,13 @@ class Redactor:
         value = secret.strip()
         if len(value) < MIN_SECRET_CHARS:
             return
-        variants = {value, quote_plus(value), quote(value, safe=''), json.dumps(value)[1:-1]}
+        encoded = {quote_plus(value), quote(value, safe='')}
+        # Servers re-encode as they please: lower-case percent-escapes, JSON with \/ and \uXXXX.
+        encoded |= {_PERCENT.sub(lambda match: match.group(0).lower(), form) for form in encoded}
+        escaped = {json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
+        escaped |= {form.replace('/', '\\/') for form in escaped}
+        escaped.add(''.join('\\u%04x' % ord(ch) if not ch.isalnum() else ch for ch in value))
+        variants = {value} | encoded | escaped
         with self._lock:
             new = variants - self._variants
             self._variants |= variants

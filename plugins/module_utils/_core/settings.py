@@ -78,6 +78,9 @@ AZURE_CLOUD_NAMES = {
 AZURE_CLOUD_DISPLAY_NAMES = ('AzureCloud', 'AzureUSGovernment', 'AzureChinaCloud')
 
 _HOST_NAME = re.compile(r'(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*\.?')
+# A host name or a bracketed IPv6 address (no zone id), then an optional port: nothing after the
+# closing bracket, which urlsplit would otherwise drop without a word.
+_NETLOC = re.compile(r'(?:\[[0-9A-Fa-f:.]+\]|[^\[\]:]+)(?::[0-9]*)?')
 BASE_URL_SHAPE = 'https://host or https://host:port (no user name, password, path, query or fragment)'
 
 
@@ -109,6 +112,10 @@ def parse_base_url(option: str, value: Any, bare_host_allowed: bool = False) -> 
     if parts.scheme.lower() != 'https' or '@' in parts.netloc or parts.path not in ('', '/'):
         raise OptionError(option, expected)
     if '?' in text or '#' in text or port == 0 or not host:
+        raise OptionError(option, expected)
+    # urlsplit silently drops tabs and newlines and lower-cases non-ASCII letters into ASCII (the
+    # Kelvin sign into k): only printable ASCII without inner whitespace is taken as written.
+    if not text.isascii() or any(ch.isspace() or not ch.isprintable() for ch in text) or not _NETLOC.fullmatch(parts.netloc):
         raise OptionError(option, expected)
     if ':' in host:
         try:
@@ -186,8 +193,8 @@ class GraphSettings:
             return value or None
 
         access_token = text('access_token')
-        if access_token and any(ch.isspace() or not ch.isprintable() for ch in access_token):
-            raise OptionError('access_token', 'a bearer token without whitespace or control characters inside it')
+        if access_token and (not access_token.isascii() or any(ch.isspace() or not ch.isprintable() for ch in access_token)):
+            raise OptionError('access_token', 'a bearer token of ASCII characters without whitespace or control characters inside it')
 
         return cls(
             graph_endpoint=graph_endpoint,

@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
+from ansible_collections.msgraph.migrations.plugins.module_utils._core.errors import GraphMigrationsError
 from ansible_collections.msgraph.migrations.plugins.module_utils._graph.client import (
     MAX_BATCH_REQUESTS,
     GraphClient,
@@ -58,6 +59,8 @@ class SubResult:
     body: Any = None
     request_id: Optional[str] = None
     attempts: int = 0
+    # Some attempt got through to a server (whatever it answered).
+    reached: bool = False
     in_doubt: bool = False
     first_sent_at: float = 0.0
     # Why there is no final answer, or why it was not retried further.
@@ -93,6 +96,8 @@ class BatchRunner:
         self._lock = threading.Condition()
         self._queue: deque[_Pending] = deque()
         self._in_flight = 0
+        # A failure no retry can mend (the token could not be had): stops every worker.
+        self._abort: Optional[GraphMigrationsError] = None
         self.stats = BatchStats()
 
     def run(self, requests: list[SubRequest], deadline: Deadline = NO_DEADLINE) -> dict[str, SubResult]:
@@ -104,6 +109,9 @@ class BatchRunner:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix='msgraph-batch') as pool:
             for future in [pool.submit(self._work, deadline) for _worker in range(workers)]:
                 future.result()
+        if self._abort is not None:
+            for item in self._queue:
+                item.result.problem = 'not sent, because %s' % self._abort.message
         return results
 
     # ----- scheduling ----------------------------------------------------------------------
@@ -112,6 +120,8 @@ class BatchRunner:
         """Up to 20 sub-requests that are due; waits for one when all are held back; [] when done."""
         with self._lock:
             while True:
+                if self._abort is not None:
+                    return []
                 if not self._queue:
                     if self._in_flight == 0:
                         self._lock.notify_all()
@@ -161,7 +171,18 @@ class BatchRunner:
         try:
             envelope = self._client.request('POST', '/$batch', json_body=body, deadline=deadline, retry=False, quiet=True)
         except GraphTransportError as exc:
+            for item in batch:
+                item.result.reached = item.result.reached or exc.reached
             return self._envelope_failed(batch, deadline, None, None, exc.in_doubt, str(exc.message), exc.cause.retryable)
+        except GraphMigrationsError as exc:
+            # Raised before the envelope was sent (no token): these and the rest are reported as not sent.
+            with self._lock:
+                self._abort = self._abort or exc
+            for item in batch:
+                item.result.problem = 'not sent, because %s' % exc.message
+            return []
+        for item in batch:
+            item.result.reached = True
         if not envelope.ok:
             return self._envelope_failed(batch, deadline, envelope.status, envelope.headers,
                                          may_have_been_carried_out(envelope.status), 'the $batch request was answered %s'

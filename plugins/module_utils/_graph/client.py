@@ -99,7 +99,8 @@ class GraphReply:
 class GraphTransportError(GraphMigrationsError):
     """No usable reply from Graph after every retry (TLS, connection, timeout, redirect, oversized reply)."""
 
-    def __init__(self, method: str, path: str, cause: TransportError, attempts: int, in_doubt: bool, gave_up: str = '') -> None:
+    def __init__(self, method: str, path: str, cause: TransportError, attempts: int, in_doubt: bool, gave_up: str = '',
+                 reached: bool = False) -> None:
         hints = {
             TransportError.TLS: ' If Graph sits behind a private CA (a TLS-inspecting proxy, the emulator), point ca_path at that CA bundle.',
             TransportError.CONNECT: ' Check graph_endpoint, the network and any proxy (HTTPS_PROXY, NO_PROXY).',
@@ -117,6 +118,8 @@ class GraphTransportError(GraphMigrationsError):
         self.cause = cause
         self.attempts = attempts
         self.in_doubt = in_doubt
+        # Some attempt got through to a server (whatever it answered): the request left this machine.
+        self.reached = reached
 
 
 class ThrottleGate:
@@ -203,6 +206,7 @@ class GraphClient:
         shown = urlsplit(url).path if path.startswith('http') else path
         attempt = 0
         in_doubt = False
+        reached = False
         refreshed = False
         first_sent_at = 0.0
         while True:
@@ -215,9 +219,12 @@ class GraphClient:
                 raw = self._transport.request(method, url, headers=headers, json_body=json_body, deadline=deadline)
             except TransportError as exc:
                 in_doubt = in_doubt or (exc.may_have_reached and method != 'GET')
+                # Something got the request: it may have acted on it, or it answered (a redirect, an oversized reply).
+                reached = reached or exc.may_have_reached or exc.kind in (TransportError.REDIRECT, TransportError.TOO_LARGE)
                 decision = self.policy.decide(attempt, deadline) if retry and exc.retryable else None
                 if decision is None or not decision.retry:
-                    raise GraphTransportError(method, shown, exc, attempt + 1, in_doubt, decision.reason if decision else '') from None
+                    raise GraphTransportError(method, shown, exc, attempt + 1, in_doubt, decision.reason if decision else '',
+                                              reached=reached) from None
                 if not quiet:
                     self.warn('%s %s got no usable reply (%s); retry %d of %d in %.1f s.'
                               % (method, shown, exc.kind, attempt + 1, self.policy.max_retries, decision.delay))
@@ -225,6 +232,7 @@ class GraphClient:
                 attempt += 1
                 continue
 
+            reached = True
             if raw.status_code == 401 and not refreshed and self._credential.can_refresh:
                 # The token expired or was revoked since it was issued: one fresh token, one more try.
                 refreshed = True
@@ -260,9 +268,10 @@ class GraphClient:
                 body = json.loads(raw.content.decode('utf-8'))
                 is_json = True
             except (ValueError, UnicodeDecodeError):
+                # The text, not None: None means no body, which a cancel's 2xx may have (judge_cancel_reply).
+                body = raw.content.decode('utf-8', 'replace')
                 content_type = (raw.headers.get('Content-Type') or 'no content type').split(';')[0].strip()
-                note = 'the reply was not JSON (%s): %s' % (self.redactor.server_text(content_type, 60),
-                                                           self.redactor.server_text(raw.content.decode('utf-8', 'replace'), 200))
+                note = 'the reply was not JSON (%s): %s' % (self.redactor.server_text(content_type, 60), self.redactor.server_text(body, 200))
         if is_json and not self._looks_like_graph(body, raw.status_code):
             note = "the reply was JSON but not in Graph's shape: %s" % self.redactor.server_text(json.dumps(body), 200)
         return GraphReply(method=method, path=path, status=raw.status_code, headers=raw.headers, body=body, is_json=is_json,

@@ -29,7 +29,7 @@ import threading
 import traceback
 from typing import Any, Optional, Union
 
-from ansible_collections.msgraph.migrations.plugins.module_utils._core.errors import TransportError
+from ansible_collections.msgraph.migrations.plugins.module_utils._core.errors import TransportError, clip
 from ansible_collections.msgraph.migrations.plugins.module_utils._core.settings import COLLECTION_NAME, COLLECTION_VERSION, host_of
 from ansible_collections.msgraph.migrations.plugins.module_utils._http.retry import NO_DEADLINE, Deadline
 
@@ -249,8 +249,9 @@ class Transport:
                 raise TransportError(TransportError.TLS, host, 'the TLS connection to %s failed (%s)' % (host, ssl_reason(exc)),
                                      may_have_reached=False) from None
             except (requests.exceptions.InvalidHeader, requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
-                    requests.exceptions.InvalidSchema) as exc:
-                # Raised before anything is sent; the text may quote a header value.
+                    requests.exceptions.InvalidSchema, UnicodeEncodeError) as exc:
+                # Raised before anything is sent (a header value that is not Latin-1 fails while the
+                # headers are still buffered); the text may quote a header value.
                 raise TransportError(TransportError.CONNECT, host, 'the request to %s could not be sent (%s)' % (host, type(exc).__name__),
                                      may_have_reached=False) from None
             except (requests.exceptions.RequestException, OSError, ValueError) as exc:
@@ -274,7 +275,7 @@ class Transport:
         status = response.status_code
         if 300 <= status < 400:
             location = response.headers.get('Location')
-            target = host_of(location) if location else 'nowhere (no Location header)'
+            target = clip(host_of(location)) if location else 'nowhere (no Location header)'
             raise TransportError(TransportError.REDIRECT, host,
                                  '%s answered HTTP %d, a redirect to %s, which was not followed: Graph and Entra ID never redirect '
                                  'these requests, so a proxy or a wrong endpoint answered' % (host, status, target),

@@ -201,6 +201,7 @@ class TaskCanceller:
         try:
             reply = self._client.request('POST', path, deadline=deadline)
         except GraphTransportError as exc:
+            report.cancel_sent = exc.reached
             report.in_doubt = exc.in_doubt
             report.error = dict(exc.result.get('error') or {})
             report.message = 'Cancelling task %s in job %s got no usable reply: %s' % (task_id, job_id, exc.message)
@@ -280,7 +281,7 @@ class TaskCanceller:
         conflicts: list[tuple[CancelReport, SubResult]] = []
         for task_id, report in reports.items():
             answer = answers[task_id]
-            report.cancel_sent = answer.attempts > 0
+            report.cancel_sent = answer.reached
             report.in_doubt = answer.in_doubt
             report.status_code = answer.status
             report.request_id = answer.request_id
@@ -388,8 +389,8 @@ def raise_for_reply(reply: GraphReply, summary: str, write: bool, **context: Any
     """Raise GraphRequestError for a failed read, with the hint a user needs."""
     hint: Optional[str] = None
     if reply.status == 404:
-        hint = 'The job %s was not found%s.' % (context.get('job_id'), ', or user %s is not part of it' % context['task_id']
-                                                  if context.get('task_id') else '')
+        user = ', or user %s is not part of it' % context['task_id'] if context.get('task_id') else ''
+        hint = 'The job %s was not found%s.' % (context.get('job_id'), user)
     elif reply.status == 403:
         hint = permission_hint(write)
     fields = reply.error_fields()

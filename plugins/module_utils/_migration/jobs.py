@@ -106,6 +106,7 @@ class JobCanceller:
         try:
             reply = self._client.request('POST', job_cancel_path(job_id), deadline=deadline)
         except GraphTransportError as exc:
+            report.cancel_sent = exc.reached
             report.in_doubt = exc.in_doubt
             report.error = dict(exc.result.get('error') or {})
             report.message = 'Cancelling job %s got no usable reply: %s' % (job_id, exc.message)

@@ -54,8 +54,7 @@ def wait_for_tasks(read_tasks: Callable[[], dict[str, Any]], task_ids: list[str]
     def pending_of(tasks: dict[str, Any]) -> list[str]:
         return [task_id for task_id in task_ids if task_id in tasks and assess_task(tasks[task_id]).pending_cancel]
 
-    noun = 'task is' if len(task_ids) == 1 else 'tasks are'
-    return _poll(read_tasks, pending_of, 'these %s' % noun, deadline, sleep)
+    return _poll(read_tasks, pending_of, 'this task is' if len(task_ids) == 1 else 'these tasks are', deadline, sleep)
 
 
 def wait_for_job(read_job: Callable[[], dict[str, Any]], job_id: str, deadline: Deadline,

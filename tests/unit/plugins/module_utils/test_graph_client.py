@@ -1,219 +1,282 @@
+# -*- coding: utf-8 -*-
 # Copyright (c) 2026, msgraph.migrations contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
+"""The Graph request path (_graph/client.py): what is sent, what is retried, what an attempt
+may have done, token refresh, replies that are not Graph's, paging and the throttle gate."""
+
 from __future__ import annotations
 
-import email.utils
+import threading
 
 import pytest
-import requests
 
-from ansible_collections.msgraph.migrations.plugins.module_utils import graph_client
-from ansible_collections.msgraph.migrations.plugins.module_utils.errors import GraphTransportError
-from ansible_collections.msgraph.migrations.plugins.module_utils.graph_client import (
+from ansible_collections.msgraph.migrations.plugins.module_utils._core.errors import GraphMigrationsError, TransportError
+from ansible_collections.msgraph.migrations.plugins.module_utils._core.redact import Redactor
+from ansible_collections.msgraph.migrations.plugins.module_utils._graph.client import (
     GraphClient,
-    backoff_delay,
-    parse_retry_after,
-    retry_delay,
+    GraphTransportError,
+    ThrottleGate,
 )
-from ansible_collections.msgraph.migrations.plugins.module_utils.settings import GraphSettings
+from ansible_collections.msgraph.migrations.plugins.module_utils._http.retry import Deadline
+
+from ansible_collections.msgraph.migrations.tests.unit.fakes import (
+    GRAPH,
+    FakeCredential,
+    FakeTransport,
+    graph_error,
+    make_client,
+    make_settings,
+    reply,
+)
+
+CONFLICT = graph_error('Conflict', 'Cancel is not possible. Current status is completed')
 
 
-@pytest.mark.parametrize('value, expected', [
-    ('2', 2.0),
-    ('2.128', 2.128),
-    (' 7 ', 7.0),
-    ('-3', 0.0),
-    ('soon', None),
-    ('nan', None),
-    (None, None),
-])
-def test_parse_retry_after(value, expected):
-    assert parse_retry_after(value) == expected
+def lost():
+    return TransportError(TransportError.LOST, 'graph.example', 'the connection to graph.example was lost', may_have_reached=True)
 
 
-def test_parse_retry_after_http_date():
-    when = email.utils.formatdate(1000.0 + 30, usegmt=True)
-    assert parse_retry_after(when, now=1000.0) == pytest.approx(30.0)
+def refused():
+    return TransportError(TransportError.CONNECT, 'graph.example', 'could not connect to graph.example', may_have_reached=False)
 
 
-@pytest.mark.parametrize('status', [429, 503, 504])
-def test_retry_delay_honours_retry_after_in_any_header_case(status):
-    assert retry_delay(status, {'retry-after': '2.128'}, attempt=0) == 2.128
-    assert retry_delay(status, {'Retry-After': '1'}, attempt=3) == 1.0
+def test_a_request_is_sent_with_the_token_a_fresh_client_request_id_and_json():
+    kit = make_client(FakeTransport(reply(202, {'status': 'Accepted'})))
+    answer = kit.client.request('POST', '/solutions/x/cancel')
+    assert answer.status == 202 and answer.ok and answer.body == {'status': 'Accepted'} and answer.request_id == 'rid-202'
+    assert answer.attempts == 1 and not answer.in_doubt and answer.first_sent_at > 0
+    sent = kit.transport.sent[0]
+    assert sent.method == 'POST' and sent.url == GRAPH + '/v1.0/solutions/x/cancel'
+    assert sent.headers['Authorization'] == 'Bearer token-1' and sent.headers['Accept'] == 'application/json'
+    assert len(sent.headers['client-request-id']) == 36
+    assert kit.warnings == [] and kit.sleeps == []
 
 
-def test_retry_delay_caps_long_waits():
-    assert retry_delay(429, {'Retry-After': '3600'}, attempt=0) == graph_client.RETRY_AFTER_CAP_SECONDS
-
-
-@pytest.mark.parametrize('status', [200, 202, 400, 401, 403, 404, 409, 500])
-def test_retry_delay_does_not_retry_other_statuses(status):
-    assert retry_delay(status, {'Retry-After': '1'}, attempt=0) is None
-
-
-def test_backoff_grows_exponentially_with_jitter():
-    assert backoff_delay(0, rng=lambda: 0.0) == 0.5
-    assert backoff_delay(0, rng=lambda: 1.0) == 1.0
-    assert backoff_delay(3, rng=lambda: 1.0) == 8.0
-    assert backoff_delay(30, rng=lambda: 1.0) == graph_client.RETRY_AFTER_CAP_SECONDS
-    # without a header, a retryable status backs off
-    assert 4.0 <= retry_delay(503, {}, attempt=3) <= 8.0
-
-
-class FakeReply:
-    def __init__(self, status, body=b'{}', headers=None):
-        self.status_code = status
-        self.content = body
-        self.headers = requests.structures.CaseInsensitiveDict(headers or {})
-        self.headers.setdefault('request-id', 'req-%d' % status)
-
-    def json(self):
-        import json
-        return json.loads(self.content)
-
-    @property
-    def text(self):
-        return self.content.decode()
-
-
-class FakeTransport:
-    """Plays back replies (or raises exceptions) and records what was sent."""
-
-    def __init__(self, outcomes):
-        self.outcomes = list(outcomes)
-        self.sent = []
-
-    def request(self, method, url, headers=None, json=None):
-        self.sent.append(dict(method=method, url=url, headers=dict(headers)))
-        outcome = self.outcomes.pop(0)
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
-
-
-class FakeCredential:
-    method = 'client_secret'
-    can_refresh = True
-
-    def __init__(self):
-        self.calls = []
-
-    def get_token(self, force_refresh=False):
-        self.calls.append(force_refresh)
-        return 'token-%d' % len(self.calls)
-
-
-def make_client(outcomes, max_retries=3, credential=None):
-    settings = GraphSettings(graph_endpoint='https://graph.example', authority_host='https://login.example',
-                             api_version='v1.0', verify=True, timeout=5, max_retries=max_retries, auth_method='client_secret')
-    transport = FakeTransport(outcomes)
-    warnings, sleeps, secrets = [], [], []
-    client = GraphClient(settings, credential or FakeCredential(), transport, warn=warnings.append,
-                         register_secret=secrets.append, sleep=sleeps.append)
-    return client, transport, warnings, sleeps, secrets
-
-
-def test_send_builds_the_request_and_registers_the_token_as_secret():
-    client, transport, warnings, sleeps, secrets = make_client([FakeReply(202, b'{"status": "Accepted"}')])
-    reply = client.send('POST', '/solutions/x/cancel')
-    assert reply.status == 202 and reply.ok and reply.body == {'status': 'Accepted'}
-    sent = transport.sent[0]
-    assert sent['url'] == 'https://graph.example/v1.0/solutions/x/cancel'
-    assert sent['headers']['Authorization'] == 'Bearer token-1'
-    assert len(sent['headers']['client-request-id']) == 36
-    assert secrets == ['token-1'] and warnings == [] and sleeps == []
+def test_beta_is_used_when_asked():
+    kit = make_client(FakeTransport(reply(200, {})), api_version='beta')
+    kit.client.request('GET', '/solutions/x')
+    assert kit.transport.urls == [GRAPH + '/beta/solutions/x']
 
 
 def test_throttling_is_retried_with_retry_after_and_a_warning_each_time():
-    client, transport, warnings, sleeps, dummy = make_client([
-        FakeReply(429, headers={'Retry-After': '2.128'}),
-        FakeReply(503, headers={'Retry-After': '1'}),
-        FakeReply(202),
-    ])
-    reply = client.send('POST', '/x/cancel')
-    assert reply.status == 202
-    assert sleeps == [2.128, 1.0]
-    assert len(warnings) == 2 and '429' in warnings[0] and '503' in warnings[1]
-    ids = {s['headers']['client-request-id'] for s in transport.sent}
-    assert len(ids) == 3, 'every request carries a fresh client-request-id'
-    assert reply.earlier_attempt_maybe_applied, 'Graph may have done the work and still answered 429'
+    kit = make_client(FakeTransport(reply(429, {}, headers={'Retry-After': '2.128'}), reply(503, {}, headers={'Retry-After': '1'}),
+                                    reply(202, {})))
+    answer = kit.client.request('POST', '/x/cancel')
+    assert answer.status == 202 and answer.attempts == 3
+    assert kit.sleeps[:1] == [2.128] and 1.0 in kit.sleeps
+    assert len(kit.warnings) == 2
+    assert kit.warnings[0] == 'POST /x/cancel was answered 429; retry 1 of 3 in 2.1 s.'
+    assert len({sent.headers['client-request-id'] for sent in kit.transport.sent}) == 3, 'every attempt has its own client-request-id'
+    assert not answer.in_doubt, 'Graph did not carry out a throttled request'
 
 
-def test_retries_stop_at_max_retries_and_return_the_last_reply():
-    client, transport, warnings, sleeps, dummy = make_client([FakeReply(429, headers={'Retry-After': '0'})] * 3, max_retries=2)
-    reply = client.send('GET', '/x')
-    assert reply.status == 429
-    assert len(transport.sent) == 3 and len(warnings) == 2
+@pytest.mark.parametrize('status', [500, 502, 504])
+def test_a_retried_gateway_error_leaves_a_post_in_doubt(status):
+    kit = make_client(FakeTransport(reply(status, {}, headers={'Retry-After': '0'}), reply(409, CONFLICT)))
+    answer = kit.client.request('POST', '/x/cancel')
+    assert answer.status == 409 and answer.in_doubt
 
 
-def test_lost_reply_is_retried_and_flagged_as_maybe_applied():
-    client, transport, warnings, sleeps, dummy = make_client([requests.exceptions.ConnectionError('reset'), FakeReply(409)])
-    reply = client.send('POST', '/x/cancel')
-    assert reply.status == 409 and reply.earlier_attempt_maybe_applied
-    assert len(transport.sent) == 2 and 'ConnectionError' in warnings[0]
+def test_retries_stop_at_max_retries_and_return_the_last_reply_with_the_reason():
+    kit = make_client(FakeTransport(*[reply(503, {}, headers={'Retry-After': '0'})] * 3), max_retries=2)
+    answer = kit.client.request('POST', '/x/cancel')
+    assert answer.status == 503 and len(kit.transport.sent) == 3 and len(kit.warnings) == 2
+    assert answer.gave_up == 'gave up after 3 attempt(s) (max_retries is 2)' and not answer.in_doubt
 
 
-@pytest.mark.parametrize('status', [429, 503, 504])
-def test_retried_statuses_count_as_maybe_applied(status):
-    client, *dummy = make_client([FakeReply(status, headers={'Retry-After': '0'}), FakeReply(409)])
-    assert client.send('POST', '/x').earlier_attempt_maybe_applied
+def test_a_final_gateway_error_on_a_post_is_in_doubt_but_not_on_a_get():
+    kit = make_client(FakeTransport(reply(502, {}), reply(502, {})), max_retries=0)
+    assert kit.client.request('POST', '/x/cancel').in_doubt
+    assert not kit.client.request('GET', '/x').in_doubt
 
 
-def test_a_first_reply_is_not_maybe_applied_and_refused_connections_never_are():
-    client, *dummy = make_client([FakeReply(409)])
-    assert not client.send('POST', '/x').earlier_attempt_maybe_applied
-    refused = requests.exceptions.ConnectionError(
-        requests.packages.urllib3.exceptions.MaxRetryError(None, '/x', requests.packages.urllib3.exceptions.NewConnectionError(None, 'refused')))
-    client, *dummy = make_client([refused, FakeReply(409)])
-    assert not client.send('POST', '/x').earlier_attempt_maybe_applied
+def test_a_lost_reply_is_retried_and_leaves_a_post_in_doubt():
+    kit = make_client(FakeTransport(lost(), reply(409, CONFLICT)))
+    answer = kit.client.request('POST', '/x/cancel')
+    assert answer.status == 409 and answer.in_doubt and answer.attempts == 2
+    assert kit.warnings == ['POST /x/cancel got no usable reply (lost); retry 1 of 3 in %.1f s.' % kit.sleeps[0]]
 
 
-def test_other_request_errors_never_quote_the_request():
-    error = requests.exceptions.InvalidHeader("Invalid leading whitespace in header value: 'Bearer token-1\\n'")
-    client, *dummy = make_client([error])
+def test_a_lost_read_is_not_in_doubt_and_a_refused_connection_never_is():
+    kit = make_client(FakeTransport(lost(), reply(200, {})))
+    assert not kit.client.request('GET', '/x').in_doubt
+    kit = make_client(FakeTransport(refused(), reply(409, CONFLICT)))
+    assert not kit.client.request('POST', '/x/cancel').in_doubt
+
+
+def test_no_usable_reply_at_all_fails_after_the_retries():
+    kit = make_client(FakeTransport(lost(), lost(), lost()), max_retries=2)
     with pytest.raises(GraphTransportError) as caught:
-        client.send('POST', '/x/cancel')
-    assert 'token-1' not in str(caught.value) and 'InvalidHeader' in str(caught.value)
+        kit.client.request('POST', '/x/cancel')
+    error = caught.value
+    assert error.in_doubt and error.attempts == 3 and len(kit.transport.sent) == 3
+    assert error.message.startswith('POST /x/cancel: the connection to graph.example was lost, after 3 attempts '
+                                    '(gave up after 3 attempt(s) (max_retries is 2)).')
+    assert error.result['error'] == dict(kind='lost', host='graph.example', status=None, code=None)
 
 
-def test_no_reply_at_all_fails_after_the_retries():
-    client, transport, *dummy = make_client([requests.exceptions.ReadTimeout('slow')] * 3, max_retries=2)
-    with pytest.raises(GraphTransportError, match='no reply from Graph after 3 attempt'):
-        client.send('POST', '/x/cancel')
-    assert len(transport.sent) == 3
+@pytest.mark.parametrize('kind, hint', [
+    (TransportError.TLS, 'point ca_path at that CA bundle'),
+    (TransportError.REDIRECT, 'Check graph_endpoint and any proxy'),
+    (TransportError.TOO_LARGE, ''),
+])
+def test_failures_that_will_not_change_are_not_retried(kind, hint):
+    kit = make_client(FakeTransport(TransportError(kind, 'graph.example', 'it failed', may_have_reached=False)))
+    with pytest.raises(GraphTransportError) as caught:
+        kit.client.request('GET', '/x')
+    assert len(kit.transport.sent) == 1 and hint in caught.value.message and caught.value.attempts == 1
 
 
-def test_tls_errors_are_not_retried_and_point_at_ca_path():
-    client, transport, *dummy = make_client([requests.exceptions.SSLError('certificate verify failed')])
-    with pytest.raises(GraphTransportError, match='ca_path'):
-        client.send('GET', '/x')
-    assert len(transport.sent) == 1
+def test_no_retry_when_the_caller_asks_for_none():
+    kit = make_client(FakeTransport(reply(429, {}, headers={'Retry-After': '1'})))
+    answer = kit.client.request('POST', '/$batch', retry=False, quiet=True)
+    assert answer.status == 429 and len(kit.transport.sent) == 1 and kit.warnings == [] and answer.gave_up == ''
 
 
-def test_401_gets_one_fresh_token_and_one_retry():
+def test_a_401_gets_one_fresh_token_and_one_more_try():
     credential = FakeCredential()
-    client, transport, warnings, dummy, secrets = make_client([FakeReply(401), FakeReply(401)], credential=credential)
-    reply = client.send('GET', '/x')
-    assert reply.status == 401, 'a second 401 is returned, not retried again'
+    kit = make_client(FakeTransport(reply(401, {}), reply(401, {})), credential=credential)
+    answer = kit.client.request('GET', '/x')
+    assert answer.status == 401, 'a second 401 is returned, not retried again'
     assert credential.calls == [False, True]
-    assert [s['headers']['Authorization'] for s in transport.sent] == ['Bearer token-1', 'Bearer token-2']
-    assert secrets == ['token-1', 'token-2']
+    assert [sent.headers['Authorization'] for sent in kit.transport.sent] == ['Bearer token-1', 'Bearer token-2']
+    assert kit.warnings == ['GET /x was refused with 401; retried once with a new token.']
 
 
-def test_401_with_a_fixed_access_token_is_not_retried():
+def test_the_token_is_fetched_once_and_reused():
     credential = FakeCredential()
-    credential.can_refresh = False
-    client, transport, *dummy = make_client([FakeReply(401)], credential=credential)
-    assert client.send('GET', '/x').status == 401
-    assert len(transport.sent) == 1
+    kit = make_client(FakeTransport(reply(200, {}), reply(200, {})), credential=credential)
+    kit.client.request('GET', '/a')
+    kit.client.request('GET', '/b')
+    assert credential.calls == [False]
 
 
-def test_error_shape_and_non_json_bodies_are_parsed():
-    body = b'{"error": {"code": "Conflict", "message": "Cancel is not possible. Current status is completed"}}'
-    client, *dummy = make_client([FakeReply(409, body), FakeReply(500, b'<html>oops</html>', {'Content-Type': 'text/html'})])
-    assert client.send('POST', '/x').error == ('Conflict', 'Cancel is not possible. Current status is completed')
-    assert client.send('GET', '/x').error == (None, 'The reply was not JSON (text/html): <html>oops</html>')
-    client, *dummy = make_client([FakeReply(502, b'{"unexpected": true}')])
-    assert client.send('GET', '/x').error == (None, 'The reply was JSON without Graph\'s error object: {"unexpected": true}')
+def test_a_401_with_a_fixed_access_token_is_not_retried():
+    kit = make_client(FakeTransport(reply(401, {})), credential=FakeCredential(can_refresh=False))
+    assert kit.client.request('GET', '/x').status == 401 and len(kit.transport.sent) == 1
+
+
+def test_graphs_error_shape_is_read():
+    kit = make_client(FakeTransport(reply(409, CONFLICT)))
+    answer = kit.client.request('POST', '/x/cancel')
+    assert answer.graph_error == ('Conflict', 'Cancel is not possible. Current status is completed')
+    assert answer.describe() == 'HTTP 409 Conflict: Cancel is not possible. Current status is completed'
+    assert answer.error_fields() == {'code': 'Conflict', 'message': 'Cancel is not possible. Current status is completed'}
+
+
+def test_a_reply_that_is_not_json_is_described_and_scrubbed():
+    """A proxy's HTML page: the note says so, in one line, without a registered secret or a token shape."""
+    redactor = Redactor()
+    redactor.add('registered-secret-value')
+    page = b'<html>\n<b>Blocked</b> registered-secret-value Bearer abcdefghijklmnop</html>'
+    kit = make_client(FakeTransport(reply(500, raw=page, headers={'Content-Type': 'text/html; charset=utf-8'})), redactor=redactor,
+                      max_retries=0)
+    answer = kit.client.request('GET', '/x')
+    assert not answer.is_json and answer.body == page.decode() and answer.graph_error is None
+    assert answer.body_note == 'the reply was not JSON (text/html): <html> <b>Blocked</b> ******** Bearer ********</html>'
+    assert answer.describe() == 'HTTP 500 (%s)' % answer.body_note
+    assert answer.error_fields() == {'code': None, 'message': answer.body_note}
+
+
+def test_an_empty_body_is_none_and_not_noted():
+    """No body at all (a 202 may have none) is told apart from a body that is not JSON."""
+    answer = make_client(FakeTransport(reply(202, raw=b'  '))).client.request('POST', '/x/cancel')
+    assert answer.body is None and not answer.is_json and answer.body_note == ''
+
+
+def test_json_in_another_shape_is_noted():
+    kit = make_client(FakeTransport(reply(502, {'unexpected': True}), reply(200, ['a', 'list'])), max_retries=0)
+    assert kit.client.request('GET', '/x').body_note == 'the reply was JSON but not in Graph\'s shape: {"unexpected": true}'
+    assert kit.client.request('GET', '/x').body_note == 'the reply was JSON but not in Graph\'s shape: ["a", "list"]'
+
+
+def test_paging_follows_next_links_on_graphs_own_host():
+    first = reply(200, {'value': [1, 2], '@odata.nextLink': GRAPH + '/v1.0/things?$skiptoken=a'})
+    second = reply(200, {'value': [3]})
+    kit = make_client(FakeTransport(first, second))
+    items, last = kit.client.list_all('/things')
+    assert items == [1, 2, 3] and last.ok
+    assert kit.transport.urls == [GRAPH + '/v1.0/things', GRAPH + '/v1.0/things?$skiptoken=a']
+
+
+@pytest.mark.parametrize('link', [
+    'https://evil.example/v1.0/things?$skiptoken=a',
+    'http://graph.example/v1.0/things',
+    'https://graph.example@evil.example/v1.0/things',
+    'https://graph.example/beta/things',
+    'https://graph.example:8443/v1.0/things',
+])
+def test_a_next_link_elsewhere_is_not_followed(link):
+    """The bearer token goes only to Graph's own scheme, host and version root."""
+    kit = make_client(FakeTransport(reply(200, {'value': [1], '@odata.nextLink': link})))
+    with pytest.raises(GraphMigrationsError, match='it was not followed'):
+        kit.client.list_all('/things')
+    assert len(kit.transport.sent) == 1
+
+
+def test_a_next_link_loop_is_stopped():
+    link = GRAPH + '/v1.0/things?$skiptoken=a'
+    kit = make_client(FakeTransport(reply(200, {'value': [1], '@odata.nextLink': link}), reply(200, {'value': [2], '@odata.nextLink': link})))
+    with pytest.raises(GraphMigrationsError, match='not a new absolute URL'):
+        kit.client.list_all('/things')
+
+
+def test_a_failed_page_ends_the_listing_with_its_reply():
+    kit = make_client(FakeTransport(reply(200, {'value': [1], '@odata.nextLink': GRAPH + '/v1.0/t?s=1'}), reply(404, graph_error('NotFound', 'x'))))
+    items, last = kit.client.list_all('/t')
+    assert items == [1] and last.status == 404
+
+
+def test_a_page_that_is_not_a_collection_fails():
+    kit = make_client(FakeTransport(reply(200, {'id': 'not a page'})))
+    with pytest.raises(GraphMigrationsError, match='not a page of a collection'):
+        kit.client.list_all('/t')
+
+
+def test_a_throttled_request_holds_every_sender_back():
+    """While one thread waits out a 429's Retry-After, another thread's request waits too before it is sent."""
+    events = []
+    a_sleeping, b_done = threading.Event(), threading.Event()
+
+    def sleep(seconds):
+        events.append(('sleep', threading.current_thread().name, seconds))
+        if threading.current_thread().name == 'sender-a':
+            a_sleeping.set()
+            b_done.wait(10)
+
+    def handler(sent):
+        events.append(('send', sent.path))
+        if sent.path == '/v1.0/a' and len([event for event in events if event == ('send', '/v1.0/a')]) == 1:
+            return reply(429, {}, headers={'Retry-After': '5'})
+        return reply(200, {})
+
+    client = GraphClient(make_settings(), FakeCredential(), FakeTransport(handler=handler), Redactor(), lambda message: None, sleep=sleep)
+    client.gate = ThrottleGate(sleep=sleep, clock=lambda: 0.0)
+    sender_a = threading.Thread(target=client.request, args=('GET', '/a'), name='sender-a')
+    sender_a.start()
+    try:
+        assert a_sleeping.wait(10)
+        client.request('GET', '/b')
+    finally:
+        b_done.set()
+        sender_a.join(10)
+    b_events = events[events.index(('send', '/v1.0/a')) + 1:]
+    assert b_events.index(('sleep', threading.current_thread().name, 5.0)) < b_events.index(('send', '/v1.0/b'))
+
+
+def test_the_throttle_gate_waits_for_the_longest_hold_within_the_deadline():
+    gate_sleeps = []
+    clock = [0.0]
+    gate = ThrottleGate(sleep=gate_sleeps.append, clock=lambda: clock[0])
+    gate.hold(5)
+    gate.hold(2)
+    clock[0] = 1.0
+    gate.wait(Deadline())
+    assert gate_sleeps == [4.0]
+    gate.wait(Deadline(1.5, clock=lambda: clock[0]))
+    assert gate_sleeps == [4.0, 1.5]
+    clock[0] = 9.0
+    gate.wait(Deadline())
+    assert gate_sleeps == [4.0, 1.5]
