@@ -6,11 +6,12 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
 
-from conftest import JOB, MISSING, TASK_ACTIVE, TASK_ACTIVE_2, TASK_CANCELLED, TASK_COMPLETED, base_scenario
+from conftest import JOB, MISSING, SECRET, TASK_ACTIVE, TASK_ACTIVE_2, TASK_CANCELLED, TASK_COMPLETED, base_scenario
 
 TASKS = [TASK_ACTIVE, TASK_ACTIVE_2, TASK_COMPLETED, TASK_CANCELLED]
 
@@ -204,16 +205,50 @@ def test_job_cancel_too_late(harness, job_change, reason):
     assert harness.requests(kind='graph', method='POST')[0]['status'] == 409
 
 
-def test_one_token_for_a_whole_play_of_many_tasks_and_hosts(harness, tmp_path):
-    scenario, ids = wave_scenario(40)
+def test_one_token_for_a_loop_of_200_users_with_10_forks(harness, tmp_path):
+    scenario, ids = wave_scenario(200)
     harness.emu.reset(scenario)
     inventory = tmp_path / 'hosts.ini'
     inventory.write_text('[wave]\n' + ''.join('host%d ansible_connection=local\n' % i for i in range(10)))
     task = harness.cancel_task(task_id='{{ item }}')
     task['loop'] = "{{ users[groups['wave'].index(inventory_hostname)::10] }}"
     playbook = [{'name': 'Wave', 'hosts': 'wave', 'gather_facts': False, 'vars': {'users': ids}, 'tasks': [task]}]
-    run = harness.play([], playbook=playbook, args=('-i', str(inventory), '--forks', '10'))
+    run = harness.play([], playbook=playbook, args=('-i', str(inventory), '--forks', '10'), timeout=600)
     assert run.rc == 0, run.output
     assert len(harness.requests(kind='token')) == 1
-    assert len(harness.requests(kind='oidc')) == 1
-    assert len([e for e in harness.cancel_posts() if e['status'] == 202]) == 40
+    assert len(harness.requests(kind='oidc')) == 1, 'the discovery document is cached too'
+    assert len([e for e in harness.cancel_posts() if e['status'] == 202]) == 200
+
+
+def test_20_forks_starting_at_once_make_one_token_request_and_leave_a_valid_cache(harness, tmp_path):
+    inventory = tmp_path / 'hosts.ini'
+    inventory.write_text('[wave]\n' + ''.join('host%d ansible_connection=local\n' % i for i in range(20)))
+    info = module(harness, 'crosstenant_migration_job_info', job_id=JOB)
+    playbook = [{'name': 'Burst', 'hosts': 'wave', 'gather_facts': False, 'tasks': [info]}]
+    run = harness.play([], playbook=playbook, args=('-i', str(inventory), '--forks', '20'))
+    assert run.rc == 0, run.output
+    assert len(run.results) == 20
+    assert len(harness.requests(kind='token')) == 1
+    cache_file = tmp_path / 'cache' / 'msgraph.migrations' / 'msal-token-cache.json'
+    assert oct(cache_file.stat().st_mode & 0o777) == '0o600' and oct(cache_file.parent.stat().st_mode & 0o777) == '0o700'
+    cache = json.loads(cache_file.read_text())
+    assert len(cache['AccessToken']) == 1
+    assert SECRET not in cache_file.read_text()
+    again = harness.play([module(harness, 'crosstenant_migration_job_info', job_id=JOB)])
+    assert again.rc == 0 and len(harness.requests(kind='token')) == 1, 'a later run takes the token from the cache'
+
+
+@pytest.mark.parametrize('damage', ['corrupt', 'wide'])
+def test_a_damaged_cache_is_never_fatal(harness, tmp_path, damage):
+    cache_dir = tmp_path / 'cache' / 'msgraph.migrations'
+    cache_dir.mkdir(parents=True, mode=0o700)
+    cache_file = cache_dir / 'msal-token-cache.json'
+    cache_file.write_text('{"AccessToken": {"trunc')
+    cache_file.chmod(0o644 if damage == 'wide' else 0o600)
+    run = harness.play([harness.cancel_task()])
+    assert run.rc == 0, run.output
+    assert run.result()['changed'] is True
+    if damage == 'wide':
+        assert any('token cache is not used' in w and 'mode 644' in w for w in run.result()['warnings'])
+    else:
+        assert json.loads(cache_file.read_text())['AccessToken'], 'rebuilt with the new token'
