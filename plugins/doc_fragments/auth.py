@@ -85,7 +85,7 @@ notes:
     verbosity, even when a server quotes the request back in an error. The one exception is ansible-core's own
     E(ANSIBLE_DEBUG=1), which prints module arguments as given; secrets from the C(AZURE_*) environment never appear there.
   - Failures on the way to Entra ID (TLS, connection, redirect) are reported as such, naming the host; only Entra ID's
-    refusal is an authentication failure, with its C(AADSTS) code in RV(error.code).
+    refusal is an authentication failure, with its C(AADSTS) code in C(error.code) of the failed task's result.
 requirements:
   - msal (for every O(auth_method) except V(access_token))
   - msal-extensions (for O(token_cache))

@@ -12,13 +12,13 @@ class ModuleDocFragment:
 options:
   fail_on_conflict:
     description:
-      - What to do when Graph refuses the cancel with 409 because it is too late (RV(conflict_reason=not_cancellable):
-        a workload has cut over, completed, failed or is finalizing, or the job no longer allows it).
+      - What to do when Graph refuses the cancel with 409 because it is too late (RV(conflict_reason=not_cancellable),
+        that is a workload has cut over, completed, failed or is finalizing, or the job no longer allows it).
       - With V(false), the task is C(ok) and not changed, with RV(conflict=true) and a warning.
       - With V(true), the task fails.
-      - A 409 because the cancel is already done (RV(conflict_reason=already_cancelled): every workload is
-        C(pendingCancel) or C(cancelled)) is the state asked for: C(ok), not changed, with RV(conflict=true), whatever
-        this option says. So a rerun of any runbook step is safe.
+      - A 409 because the cancel is already done (RV(conflict_reason=already_cancelled), that is every workload is
+        C(pendingCancel) or C(cancelled)) is the state asked for, so the task is C(ok), not changed, with RV(conflict=true),
+        whatever this option says. So a rerun of any runbook step is safe.
     type: bool
     default: false
   wait:

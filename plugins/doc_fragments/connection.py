@@ -69,7 +69,7 @@ options:
         (500, 502, 503, 504), lost its connection or timed out, from 0 to 10. The token endpoint and the managed
         identity endpoint are retried by the same rule.
       - Each wait honours C(Retry-After) (integer, decimal or HTTP date) or backs off exponentially with jitter without
-        it. A C(Retry-After) of 180 seconds or more is not waited for: the request fails and says when to try again.
+        it. A C(Retry-After) of 180 seconds or more is not waited for; the request fails and says when to try again.
     type: int
     default: 5
 notes:

@@ -11,8 +11,8 @@ module: crosstenant_migration_job_cancel
 short_description: Cancel a whole cross-tenant migration job in Microsoft 365
 version_added: 0.2.0
 description:
-  - Cancels a C(crossTenantMigrationJob) through Microsoft Graph (C(POST .../crossTenantMigrationJobs/{job_id}/cancel)):
-    every user of the job whose migration can still be cancelled.
+  - Cancels a C(crossTenantMigrationJob) through Microsoft Graph (C(POST .../crossTenantMigrationJobs/{job_id}/cancel)),
+    that is every user of the job whose migration can still be cancelled.
   - Reports C(changed) when Graph accepts the cancel. When Graph answers C(409 Conflict), the module reads the job and
     says why in RV(conflict_reason). V(already_cancelled) (the job is C(pendingCancel) or C(cancelled)) is the state asked
     for, C(ok) and not changed. V(not_cancellable) (the job is cutting over, has ended, or is past its
@@ -114,9 +114,40 @@ job:
   returned: when read
   type: dict
 error:
-  description: Graph's error (code and message), when Graph answered with one, or what answered instead.
-  returned: on failures where a reply came, and when Graph refused the cancel with 409
+  description:
+    - What went wrong, when something did. Graph's error when Graph answered with one (a refused cancel included); Entra ID's
+      refusal on an authentication failure; or, when no usable reply came, what happened instead.
+  returned: on failures, and when Graph refused the cancel with 409
   type: dict
+  contains:
+    code:
+      description:
+        - Graph's C(error.code) (branch on it, or on RV(conflict_reason), not on the message), or Entra ID's C(AADSTS) code
+          (for example C(AADSTS7000215)) on an authentication failure.
+      type: str
+      sample: Conflict
+    message:
+      description: Graph's or Entra ID's message (scrubbed of secrets), or a description of a reply that was not Graph's.
+      type: str
+      sample: Cancel is not possible. Current status is completed
+    oauth_error:
+      description: Entra ID's OAuth error (for example C(invalid_client)), on an authentication failure.
+      type: str
+    kind:
+      description:
+        - When no usable reply came, why - V(tls), V(connect), V(timeout), V(lost), V(redirect) or V(too_large).
+      type: str
+    host:
+      description: The host that failed or refused (Graph's, Entra ID's or the managed identity endpoint's).
+      type: str
+    status:
+      description: The HTTP status of the refusal, redirect or oversized reply, when there was one.
+      type: int
+auth_method:
+  description: The authentication method used, on an authentication failure.
+  returned: on authentication failures
+  type: str
+  sample: client_secret
 still_pending:
   description: With O(wait=true), the job id when the job was still C(pendingCancel) at O(wait_timeout).
   returned: when the wait timed out

@@ -85,6 +85,40 @@ job_ids:
   returned: success
   type: list
   elements: str
+error:
+  description:
+    - What went wrong. Graph's error when Graph answered with one; Entra ID's refusal on an authentication failure; or,
+      when no usable reply came, what happened instead.
+  returned: on failures
+  type: dict
+  contains:
+    code:
+      description:
+        - Graph's C(error.code) (branch on it, not on the message), or Entra ID's C(AADSTS) code
+          (for example C(AADSTS7000215)) on an authentication failure.
+      type: str
+      sample: ResourceNotFound
+    message:
+      description: Graph's or Entra ID's message (scrubbed of secrets), or a description of a reply that was not Graph's.
+      type: str
+    oauth_error:
+      description: Entra ID's OAuth error (for example C(invalid_client)), on an authentication failure.
+      type: str
+    kind:
+      description:
+        - When no usable reply came, why - V(tls), V(connect), V(timeout), V(lost), V(redirect) or V(too_large).
+      type: str
+    host:
+      description: The host that failed or refused (Graph's, Entra ID's or the managed identity endpoint's).
+      type: str
+    status:
+      description: The HTTP status of the refusal, redirect or oversized reply, when there was one.
+      type: int
+auth_method:
+  description: The authentication method used, on an authentication failure.
+  returned: on authentication failures
+  type: str
+  sample: client_secret
 '''
 
 from ansible_collections.msgraph.migrations.plugins.module_utils._ansible.module import GraphModule, GraphSession

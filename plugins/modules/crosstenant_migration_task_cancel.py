@@ -26,7 +26,7 @@ description:
   - A cancel whose reply was lost (connection dropped, read timeout, 500, 502, 504) may have been carried out. If its
     retry meets 409, the module reads the task; when every workload is C(pendingCancel) or C(cancelled) and the task's
     C(lastUpdatedDateTime) is not more than 300 seconds older than the first attempt (allowing for clock skew), that
-    attempt was this run's cancel: C(changed), with a warning. A task cancelled earlier than that is a plain
+    attempt was this run's cancel, reported C(changed) with a warning. A task cancelled earlier than that is a plain
     V(already_cancelled). When the module cannot tell, it says so (RV(cancel_in_doubt)) and how to check.
   - Calls are made in the B(target) tenant and need the Graph permission C(CrossTenantContentMigration.ReadWrite.All)
     (check mode, diff mode and the reads after a 409 also read, which C(CrossTenantContentMigration.Read.All) allows).
@@ -249,18 +249,40 @@ task:
           message: ""
           errors: []
 error:
-  description: Graph's error, when Graph answered with one (a refused cancel included), or what answered instead.
-  returned: with O(task_id), on failures where a reply came, and when Graph refused the cancel with 409
+  description:
+    - What went wrong, when something did. Graph's error when Graph answered with one (a refused cancel included); Entra ID's
+      refusal on an authentication failure; or, when no usable reply came, what happened instead.
+  returned: on failures, and when Graph refused the cancel with 409
   type: dict
   contains:
     code:
-      description: Graph's C(error.code); branch on this (or on RV(conflict_reason)), not on the message.
+      description:
+        - Graph's C(error.code) (branch on it, or on RV(conflict_reason), not on the message), or Entra ID's C(AADSTS) code
+          (for example C(AADSTS7000215)) on an authentication failure.
       type: str
       sample: Conflict
     message:
-      description: Graph's C(error.message), or a description of a reply that was not Graph's.
+      description: Graph's or Entra ID's message (scrubbed of secrets), or a description of a reply that was not Graph's.
       type: str
       sample: Cancel is not possible. Current status is completed
+    oauth_error:
+      description: Entra ID's OAuth error (for example C(invalid_client)), on an authentication failure.
+      type: str
+    kind:
+      description:
+        - When no usable reply came, why - V(tls), V(connect), V(timeout), V(lost), V(redirect) or V(too_large).
+      type: str
+    host:
+      description: The host that failed or refused (Graph's, Entra ID's or the managed identity endpoint's).
+      type: str
+    status:
+      description: The HTTP status of the refusal, redirect or oversized reply, when there was one.
+      type: int
+auth_method:
+  description: The authentication method used, on an authentication failure.
+  returned: on authentication failures
+  type: str
+  sample: client_secret
 results:
   description: With O(task_ids), one entry per distinct id, in the order given.
   returned: with O(task_ids), when the cancels were sent or predicted (failures included)

@@ -135,6 +135,40 @@ job_state_reason:
   returned: success
   type: str
   sample: the job is cuttingOver
+error:
+  description:
+    - What went wrong. Graph's error when Graph answered with one; Entra ID's refusal on an authentication failure; or,
+      when no usable reply came, what happened instead.
+  returned: on failures
+  type: dict
+  contains:
+    code:
+      description:
+        - Graph's C(error.code) (branch on it, not on the message), or Entra ID's C(AADSTS) code
+          (for example C(AADSTS7000215)) on an authentication failure.
+      type: str
+      sample: ResourceNotFound
+    message:
+      description: Graph's or Entra ID's message (scrubbed of secrets), or a description of a reply that was not Graph's.
+      type: str
+    oauth_error:
+      description: Entra ID's OAuth error (for example C(invalid_client)), on an authentication failure.
+      type: str
+    kind:
+      description:
+        - When no usable reply came, why - V(tls), V(connect), V(timeout), V(lost), V(redirect) or V(too_large).
+      type: str
+    host:
+      description: The host that failed or refused (Graph's, Entra ID's or the managed identity endpoint's).
+      type: str
+    status:
+      description: The HTTP status of the refusal, redirect or oversized reply, when there was one.
+      type: int
+auth_method:
+  description: The authentication method used, on an authentication failure.
+  returned: on authentication failures
+  type: str
+  sample: client_secret
 '''
 
 from collections import Counter

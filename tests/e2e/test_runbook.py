@@ -16,7 +16,7 @@ import shutil
 import ansible_runner
 import pytest
 
-from conftest import APP, BIN, JOB, REPO, SECRET, TASK_ACTIVE, TASK_ACTIVE_2, TASK_CANCELLED, TASK_COMPLETED, TENANT
+from conftest import APP, BIN, JOB, REPO, SECRET, TASK_ACTIVE, TASK_ACTIVE_2, TASK_CANCELLED, TASK_COMPLETED, TENANT, base_scenario
 
 SURVEY = os.path.join(REPO, 'docs', 'awx', 'survey_rollback.json')
 MISSING_USER = 'ffffffff-ffff-4fff-8fff-ffffffffffff'
@@ -30,6 +30,14 @@ def survey_answers(answers):
     assert set(answers) <= variables, 'the survey asks for every variable the test answers'
     return {variable: answers.get(variable, next(q.get('default') for q in spec['spec'] if q['variable'] == variable))
             for variable in variables}
+
+
+@pytest.fixture(autouse=True)
+def quick_cancels(harness):
+    """Graph moves pendingCancel to cancelled after a second, so the runbook's wait is short."""
+    scenario = base_scenario()
+    scenario['settings']['cancel_delay_seconds'] = 1
+    harness.emu.reset(scenario)
 
 
 def run_job_template(harness, tmp_path, answers, check=False):
@@ -64,8 +72,8 @@ def run_job_template(harness, tmp_path, answers, check=False):
 
 def test_the_rollback_runbook_as_an_awx_job_template(harness, tmp_path):
     users = '%s, %s\n%s\n%s' % (TASK_ACTIVE, TASK_ACTIVE_2.upper(), TASK_COMPLETED, TASK_CANCELLED)
-    runner, summary, report_dir = run_job_template(harness, tmp_path, {'migration_job_id': JOB, 'rollback_users': users,
-                                                                        'rollback_wait_timeout': 60})
+    answers = {'migration_job_id': JOB, 'rollback_users': users, 'rollback_wait_timeout': 60}
+    runner, summary, report_dir = run_job_template(harness, tmp_path, answers)
     assert runner.status == 'successful' and runner.rc == 0, runner.stdout.read()
     assert summary['requested'] == 4 and summary['cancelled'] == 2
     assert summary['already_cancelled'] == 1 and summary['not_cancellable'] == 1 and summary['failed'] == 0

@@ -174,8 +174,11 @@ class _MsalCredential(Credential):
             code = code or refusal.code
             oauth_error = oauth_error or refusal.oauth_error
             description = description or refusal.description
+        description = description or fallback
+        if refusal is not None and refusal.gave_up:
+            description = '%s (not retried: %s)' % (description.rstrip('. '), refusal.gave_up)
         return AuthenticationError(self.method, refusal.host if refusal else self._endpoint_host(), refusal.status if refusal else None,
-                                   code, oauth_error, description or fallback)
+                                   code, oauth_error, description)
 
 
 class _ConfidentialClientCredential(_MsalCredential):

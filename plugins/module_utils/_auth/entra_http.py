@@ -15,6 +15,7 @@ itself turns some refusals into exceptions whose text quotes the reply.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Optional
@@ -40,6 +41,8 @@ class Refusal:
     code: Optional[str]
     oauth_error: Optional[str]
     description: Optional[str]
+    # Why the request was not retried further, when it could have been (max_retries, a long Retry-After, the deadline).
+    gave_up: str = ''
 
 
 def _purpose(url: str) -> str:
@@ -115,6 +118,8 @@ class EntraHttpClient:
                     self.last_refusal = self._refusal(host, reply)
                 decision = self._policy.decide(attempt, self.deadline, reply.status_code, reply.headers)
                 if not decision.retry:
+                    if decision.reason and self.last_refusal is not None:
+                        self.last_refusal = dataclasses.replace(self.last_refusal, gave_up=decision.reason)
                     return reply
                 self._warn('%s answered HTTP %d to the %s; retry %d of %d in %.1f s.'
                            % (host, reply.status_code, purpose, attempt + 1, self._policy.max_retries, decision.delay))
