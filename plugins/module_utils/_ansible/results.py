@@ -17,6 +17,7 @@ from ansible_collections.msgraph.migrations.plugins.module_utils._migration.canc
     FAILED,
     NOT_FOUND,
     OUTCOMES,
+    CancelOutcome,
     CancelReport,
 )
 from ansible_collections.msgraph.migrations.plugins.module_utils._migration.jobs import JobCancelReport
@@ -36,7 +37,7 @@ def _fails(outcome: str, fail_on_conflict: bool) -> bool:
     return outcome in (NOT_FOUND, FAILED) or (fail_on_conflict and outcome == NOT_CANCELLABLE)
 
 
-def _common(report: Any) -> dict[str, Any]:
+def _common(report: CancelOutcome) -> dict[str, Any]:
     fields: dict[str, Any] = {
         'changed': report.changed,
         'outcome': report.outcome,
@@ -54,6 +55,16 @@ def _common(report: Any) -> dict[str, Any]:
     return fields
 
 
+def _shape_one(fields: dict[str, Any], report: CancelOutcome, fail_on_conflict: bool, check_mode: bool) -> Shaped:
+    """One cancel's result: a failure for not_found/failed (and not_cancellable with fail_on_conflict), else a warning when too late."""
+    shaped = Shaped(fields, warnings=list(report.warnings))
+    if _fails(report.outcome, fail_on_conflict):
+        shaped.failure = report.message
+    elif report.outcome == NOT_CANCELLABLE:
+        shaped.warnings.append(report.message + ('' if check_mode else ' Set fail_on_conflict to true to fail instead.'))
+    return shaped
+
+
 def task_diff(report: CancelReport) -> Optional[dict[str, Any]]:
     if report.before is None:
         return None
@@ -69,12 +80,7 @@ def single_task_result(report: CancelReport, fail_on_conflict: bool, want_diff: 
         fields['task'] = report.task
     if want_diff and report.before is not None:
         fields['diff'] = task_diff(report)
-    shaped = Shaped(fields, warnings=list(report.warnings))
-    if _fails(report.outcome, fail_on_conflict):
-        shaped.failure = report.message
-    elif report.outcome == NOT_CANCELLABLE:
-        shaped.warnings.append(report.message + ('' if check_mode else ' Set fail_on_conflict to true to fail instead.'))
-    return shaped
+    return _shape_one(fields, report, fail_on_conflict, check_mode)
 
 
 def bulk_task_result(reports: list[CancelReport], fail_on_conflict: bool, want_diff: bool) -> Shaped:
@@ -131,12 +137,7 @@ def job_result(report: JobCancelReport, fail_on_conflict: bool, want_diff: bool,
     if want_diff and report.before is not None:
         fields['diff'] = {'before': {'status': report.before}, 'after': {'status': report.after or report.before},
                           'before_header': 'job %s' % report.job_id, 'after_header': 'job %s' % report.job_id}
-    shaped = Shaped(fields, warnings=list(report.warnings))
-    if _fails(report.outcome, fail_on_conflict):
-        shaped.failure = report.message
-    elif report.outcome == NOT_CANCELLABLE:
-        shaped.warnings.append(report.message + ('' if check_mode else ' Set fail_on_conflict to true to fail instead.'))
-    return shaped
+    return _shape_one(fields, report, fail_on_conflict, check_mode)
 
 
 def conclude(shaped: Shaped, warn: Any) -> dict[str, Any]:

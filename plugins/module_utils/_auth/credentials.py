@@ -47,13 +47,7 @@ def _import_msal(method: str) -> Any:
 
 def unreachable(what: str, exc: TransportError, option: str) -> GraphMigrationsError:
     """A TLS, connection or redirect failure on the way to ``what``: not an authentication failure."""
-    hints = {
-        TransportError.TLS: 'If %s sits behind a private CA (a TLS-inspecting proxy, the emulator), point ca_path at that CA bundle; '
-                            'check %s.' % (exc.host, option),
-        TransportError.CONNECT: 'Check %s, the network and any proxy (HTTPS_PROXY, NO_PROXY).' % option,
-        TransportError.REDIRECT: 'Check %s and any proxy (HTTPS_PROXY, NO_PROXY).' % option,
-    }
-    hint = hints.get(exc.kind, 'Check %s, the network and any proxy (HTTPS_PROXY, NO_PROXY).' % option)
+    hint = exc.hint(option) or 'Check %s, the network and any proxy (HTTPS_PROXY, NO_PROXY).' % option
     return GraphMigrationsError('Could not get a token from %s: %s. %s' % (what, exc.detail, hint),
                                 error=dict(kind=exc.kind, host=exc.host, status=exc.status, code=None))
 

@@ -82,6 +82,17 @@ class TransportError(GraphMigrationsError):
         """Connection failures, timeouts and lost replies may be tried again; the rest will not change."""
         return self.kind in (self.CONNECT, self.TIMEOUT, self.LOST)
 
+    def hint(self, option: str) -> str:
+        """What to check, for a request to the endpoint ``option`` sets; '' when nothing helps."""
+        if self.kind == self.TLS:
+            return ('If %s sits behind a private CA (a TLS-inspecting proxy, the emulator), point ca_path at that CA bundle; '
+                    'check %s.' % (self.host, option))
+        if self.kind == self.CONNECT:
+            return 'Check %s, the network and any proxy (HTTPS_PROXY, NO_PROXY).' % option
+        if self.kind == self.REDIRECT:
+            return 'Check %s and any proxy (HTTPS_PROXY, NO_PROXY).' % option
+        return ''
+
 
 class AuthenticationError(GraphMigrationsError):
     """Entra ID (or the managed identity endpoint) refused to give a token.

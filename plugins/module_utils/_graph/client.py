@@ -101,17 +101,13 @@ class GraphTransportError(GraphMigrationsError):
 
     def __init__(self, method: str, path: str, cause: TransportError, attempts: int, in_doubt: bool, gave_up: str = '',
                  reached: bool = False) -> None:
-        hints = {
-            TransportError.TLS: ' If Graph sits behind a private CA (a TLS-inspecting proxy, the emulator), point ca_path at that CA bundle.',
-            TransportError.CONNECT: ' Check graph_endpoint, the network and any proxy (HTTPS_PROXY, NO_PROXY).',
-            TransportError.REDIRECT: ' Check graph_endpoint and any proxy (HTTPS_PROXY, NO_PROXY).',
-        }
         text = '%s %s: %s' % (method, path, cause.detail)
         if attempts > 1:
             text += ', after %d attempts' % attempts
         if gave_up:
             text += ' (%s)' % gave_up
-        text += '.' + hints.get(cause.kind, '')
+        hint = cause.hint('graph_endpoint')
+        text += '.' + (' ' + hint if hint else '')
         super().__init__(text, error=dict(kind=cause.kind, host=cause.host, status=cause.status, code=None))
         self.method = method
         self.path = path

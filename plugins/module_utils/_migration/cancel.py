@@ -75,10 +75,9 @@ def judge_cancel_reply(status: int, body: Any, is_json: bool) -> Verdict:
 
 
 @dataclass
-class CancelReport:
-    """What happened to one task's cancel."""
+class CancelOutcome:
+    """What happened to a cancel (of a task or a job): the facts every cancel result carries."""
 
-    task_id: str
     outcome: str = FAILED
     status_code: Optional[int] = None
     request_id: Optional[str] = None
@@ -91,15 +90,31 @@ class CancelReport:
     in_doubt: bool = False
     conflict: bool = False
     conflict_reason: Optional[str] = None
-    blocking: dict[str, str] = field(default_factory=dict)
-    task: Optional[dict[str, Any]] = None
-    before: Optional[dict[str, str]] = None
-    after: Optional[dict[str, str]] = None
     warnings: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
         return self.outcome == CANCELLED
+
+    def no_usable_reply(self, what: str, exc: GraphTransportError) -> None:
+        """The cancel of ``what`` got no usable reply after every retry: keep what may have happened."""
+        self.cancel_sent = exc.reached
+        self.in_doubt = exc.in_doubt
+        self.error = dict(exc.result.get('error') or {})
+        self.message = 'Cancelling %s got no usable reply: %s' % (what, exc.message)
+        if exc.in_doubt:
+            self.message += ' An attempt may have reached Graph, so the cancel may have been carried out. ' + HOW_TO_CHECK
+
+
+@dataclass
+class CancelReport(CancelOutcome):
+    """What happened to one task's cancel."""
+
+    task_id: str = ''
+    blocking: dict[str, str] = field(default_factory=dict)
+    task: Optional[dict[str, Any]] = None
+    before: Optional[dict[str, str]] = None
+    after: Optional[dict[str, str]] = None
 
 
 def migration_goes_on(assessment: TaskAssessment) -> bool:
@@ -186,7 +201,7 @@ class TaskCanceller:
 
     def cancel_one(self, job_id: str, task_id: str, check_mode: bool, want_diff: bool,
                    deadline: Deadline = NO_DEADLINE) -> CancelReport:
-        report = CancelReport(task_id)
+        report = CancelReport(task_id=task_id)
         if check_mode or want_diff:
             task = self.read_task(job_id, task_id, deadline)
             report.task = task
@@ -201,12 +216,7 @@ class TaskCanceller:
         try:
             reply = self._client.request('POST', path, deadline=deadline)
         except GraphTransportError as exc:
-            report.cancel_sent = exc.reached
-            report.in_doubt = exc.in_doubt
-            report.error = dict(exc.result.get('error') or {})
-            report.message = 'Cancelling task %s in job %s got no usable reply: %s' % (task_id, job_id, exc.message)
-            if exc.in_doubt:
-                report.message += ' An attempt may have reached Graph, so the cancel may have been carried out. ' + HOW_TO_CHECK
+            report.no_usable_reply('task %s in job %s' % (task_id, job_id), exc)
             return report
         report.status_code = reply.status
         report.request_id = reply.request_id
@@ -255,7 +265,7 @@ class TaskCanceller:
     def cancel_many(self, job_id: str, task_ids: list[str], check_mode: bool, want_diff: bool, concurrency: int,
                     deadline: Deadline = NO_DEADLINE) -> list[CancelReport]:
         """Cancel ``task_ids`` through ``$batch``; one report per id, in order."""
-        reports = {task_id: CancelReport(task_id) for task_id in task_ids}
+        reports = {task_id: CancelReport(task_id=task_id) for task_id in task_ids}
         before: dict[str, dict[str, Any]] = {}
         if check_mode or want_diff:
             before = self.list_tasks(job_id, deadline)
@@ -365,7 +375,7 @@ def predict(report: CancelReport, assessment: TaskAssessment) -> CancelReport:
     return report
 
 
-def fail_report(report: CancelReport, reply: GraphReply, verdict: Verdict, summary: str, not_found_hint: str, gave_up: str = '') -> None:
+def fail_report(report: CancelOutcome, reply: GraphReply, verdict: Verdict, summary: str, not_found_hint: str, gave_up: str = '') -> None:
     """A cancel answered neither 2xx nor 409: not found, or a failure (keeping whether it may have gone through)."""
     report.error = reply.error_fields()
     reason = gave_up or reply.gave_up

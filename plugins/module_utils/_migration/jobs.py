@@ -9,7 +9,7 @@ in doubt, outcomes as data)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Optional
 
 from ansible_collections.msgraph.migrations.plugins.module_utils._core.errors import GraphMigrationsError
@@ -17,8 +17,8 @@ from ansible_collections.msgraph.migrations.plugins.module_utils._graph.client i
 from ansible_collections.msgraph.migrations.plugins.module_utils._http.retry import NO_DEADLINE, Deadline
 from ansible_collections.msgraph.migrations.plugins.module_utils._migration.cancel import (
     CANCELLED,
-    FAILED,
     HOW_TO_CHECK,
+    CancelOutcome,
     TaskCanceller,
     Verdict,
     refusal_words,
@@ -56,28 +56,13 @@ def assess_job(job: Any) -> JobAssessment:
 
 
 @dataclass
-class JobCancelReport:
+class JobCancelReport(CancelOutcome):
     """What happened to a job's cancel."""
 
-    job_id: str
-    outcome: str = FAILED
-    status_code: Optional[int] = None
-    request_id: Optional[str] = None
-    message: str = ''
-    error: Optional[dict[str, Any]] = None
-    cancel_response: Optional[dict[str, Any]] = None
-    cancel_sent: bool = False
-    in_doubt: bool = False
-    conflict: bool = False
-    conflict_reason: Optional[str] = None
+    job_id: str = ''
     job: Optional[dict[str, Any]] = None
     before: Optional[str] = None
     after: Optional[str] = None
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        return self.outcome == CANCELLED
 
 
 class JobCanceller:
@@ -88,7 +73,7 @@ class JobCanceller:
         self._reader = reader
 
     def cancel(self, job_id: str, check_mode: bool, want_diff: bool, deadline: Deadline = NO_DEADLINE) -> JobCancelReport:
-        report = JobCancelReport(job_id)
+        report = JobCancelReport(job_id=job_id)
         if check_mode or want_diff:
             report.job = self._reader.read_job(job_id, deadline)
             report.before = str(report.job.get('status'))
@@ -106,12 +91,7 @@ class JobCanceller:
         try:
             reply = self._client.request('POST', job_cancel_path(job_id), deadline=deadline)
         except GraphTransportError as exc:
-            report.cancel_sent = exc.reached
-            report.in_doubt = exc.in_doubt
-            report.error = dict(exc.result.get('error') or {})
-            report.message = 'Cancelling job %s got no usable reply: %s' % (job_id, exc.message)
-            if exc.in_doubt:
-                report.message += ' An attempt may have reached Graph, so the cancel may have been carried out. ' + HOW_TO_CHECK
+            report.no_usable_reply('job %s' % job_id, exc)
             return report
         report.status_code, report.request_id, report.in_doubt = reply.status, reply.request_id, reply.in_doubt
         verdict = judge_cancel_reply(reply.status, reply.body, reply.is_json)

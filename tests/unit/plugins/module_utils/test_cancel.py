@@ -263,13 +263,13 @@ def test_settle_conflict_rules_directly():
     """in doubt + cancel in effect + changed after the first attempt: ours; clearly older: an earlier cancel."""
     first_sent = time.time()
     for updated, outcome in ((iso(1), 'cancelled'), (iso(-3600), 'already_cancelled')):
-        report = CancelReport(TASK, in_doubt=True)
+        report = CancelReport(task_id=TASK, in_doubt=True)
         settle_conflict(report, task(updated=updated, Exchange='cancelled'), None, first_sent, 'Conflict')
         assert report.outcome == outcome
-    report = CancelReport(TASK, in_doubt=False)
+    report = CancelReport(task_id=TASK, in_doubt=False)
     settle_conflict(report, task(updated=iso(1), Exchange='cancelled'), None, first_sent, 'Conflict')
     assert report.outcome == 'already_cancelled', 'without a lost attempt nothing of ours could have cancelled it'
-    report = CancelReport(TASK, in_doubt=True)
+    report = CancelReport(task_id=TASK, in_doubt=True)
     settle_conflict(report, task(updated=iso(1), Exchange='inProgress'), 'the job is cuttingOver', first_sent, 'Conflict')
     assert report.outcome == 'not_cancellable' and not report.in_doubt
 

@@ -23,7 +23,7 @@ from ansible_collections.msgraph.migrations.tests.unit.fakes import JOB, TASK
 
 
 def report(outcome, task_id=TASK, **fields):
-    return CancelReport(task_id, outcome=outcome, message='%s: %s' % (task_id, outcome), **fields)
+    return CancelReport(task_id=task_id, outcome=outcome, message='%s: %s' % (task_id, outcome), **fields)
 
 
 def test_a_cancelled_task_is_changed_with_its_facts():
@@ -84,11 +84,11 @@ def test_bulk_warnings_are_capped():
 
 
 def test_a_job_result():
-    cancelled = JobCancelReport(JOB, outcome='cancelled', before='inProgress', after='pendingCancel', job={'id': JOB}, message='ok')
+    cancelled = JobCancelReport(job_id=JOB, outcome='cancelled', before='inProgress', after='pendingCancel', job={'id': JOB}, message='ok')
     shaped = job_result(cancelled, False, True, False)
     assert shaped.fields['changed'] and shaped.fields['job'] == {'id': JOB}
     assert shaped.fields['diff']['before'] == {'status': 'inProgress'} and shaped.fields['diff']['after'] == {'status': 'pendingCancel'}
-    refused = JobCancelReport(JOB, outcome='not_cancellable', conflict=True, message='no')
+    refused = JobCancelReport(job_id=JOB, outcome='not_cancellable', conflict=True, message='no')
     assert job_result(refused, True, False, False).failure == 'no'
     assert job_result(refused, False, False, False).warnings == ['no Set fail_on_conflict to true to fail instead.']
 
