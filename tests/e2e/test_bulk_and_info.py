@@ -109,6 +109,29 @@ def test_bulk_a_lost_batch_reply_is_resolved_by_the_evidence_rule(harness):
     assert len(batch_posts(harness)) == 2
 
 
+def test_bulk_a_throttled_whole_batch_is_sent_again(harness):
+    scenario, ids = wave_scenario(30)
+    harness.emu.reset(scenario)
+    harness.emu.add_fault({'match': {'kind': 'batch'}, 'status': 429, 'retry_after': '0.3'})
+    run = harness.play([harness.cancel_task(task_id=None, task_ids=ids, batch_concurrency=1)])
+    assert run.rc == 0, run.output
+    assert run.result()['summary']['cancelled'] == 30 and run.result()['summary']['in_doubt'] == 0
+    assert [e['status'] for e in batch_posts(harness)] == [429, 200, 200]
+    accepted = [e['batch_request_id'] for e in harness.requests(kind='graph', method='POST') if e.get('status') == 202]
+    assert sorted(accepted) == sorted(ids)
+
+
+def test_bulk_a_token_expiring_mid_run_is_replaced_once(harness):
+    scenario, ids = wave_scenario(60)
+    harness.emu.reset(scenario)
+    harness.emu.add_fault({'match': {'kind': 'batch'}, 'skip': 1, 'action': 'expire_tokens'})
+    run = harness.play([harness.cancel_task(task_id=None, task_ids=ids, batch_concurrency=1)])
+    assert run.rc == 0, run.output
+    assert run.result()['summary']['cancelled'] == 60
+    assert [e['status'] for e in batch_posts(harness)] == [200, 401, 200, 200]
+    assert len(harness.requests(kind='token')) == 2
+
+
 def test_bulk_check_mode_reads_the_job_once_lists_once_and_sends_no_cancel(harness):
     run = harness.play([harness.cancel_task(task_id=None, task_ids=TASKS + [MISSING])], args=('--check', '--diff'))
     assert run.rc != 0, 'a user that is not in the job fails, as the real run would'
