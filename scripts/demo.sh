@@ -39,11 +39,13 @@ echo; echo "== 1. Rehearse: --check sends no cancel; it lists the 500 users and 
 "${play[@]}" --check
 echo; echo "== 2. Roll back: every user that can still be cancelled, in one task, then wait for Graph to finish"
 "${play[@]}"
-echo; echo "== 3. Roll back again: nothing left to cancel, nothing fails (safe to rerun)"
+report=$(ls -t "$work"/reports/rollback-*.csv | head -n 1)
+echo; echo "== 3. Roll back again: nothing left to cancel, nothing fails (safe to rerun; its report is a new file)"
+sleep 1
 "${play[@]}"
 
-echo; echo "== The report for the change record: $work/reports/rollback-add14989-2b21-4001-81bd-a18b0bac1dea.{json,csv}"
-head -n 6 "$work/reports/rollback-add14989-2b21-4001-81bd-a18b0bac1dea.csv"
+echo; echo "== The report of step 2 for the change record: ${report%.csv}.{json,csv}"
+head -n 6 "$report"
 echo "  ..."
 
 echo; echo "== What reached the emulator (from its request log)"
