@@ -27,7 +27,7 @@ import socket
 import ssl
 import threading
 import traceback
-from typing import Any, Optional, Union
+from typing import Any, Iterator, Optional, Union
 
 from ansible_collections.msgraph.migrations.plugins.module_utils._core.errors import TransportError, clip
 from ansible_collections.msgraph.migrations.plugins.module_utils._core.settings import COLLECTION_NAME, COLLECTION_VERSION, host_of
@@ -172,19 +172,25 @@ class HttpReply:
             raise HttpStatusError(self.status_code)
 
 
-def ssl_reason(exc: BaseException) -> str:
-    """The TLS library's reason for a failed handshake (safe: it never quotes a request)."""
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what it wraps (urllib3 and requests nest their exceptions in reason, args and context)."""
     seen = set()
     current: Optional[BaseException] = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, ssl.SSLCertVerificationError):
-            return 'certificate verify failed: %s' % (current.verify_message or current.reason or 'unknown reason')
-        if isinstance(current, ssl.SSLError):
-            return str(current.reason or current.library or 'TLS error')
+        yield current
         nested = [arg for arg in getattr(current, 'args', ()) if isinstance(arg, BaseException)]
         reason = getattr(current, 'reason', None)
         current = reason if isinstance(reason, BaseException) else (nested[0] if nested else current.__context__)
+
+
+def ssl_reason(exc: BaseException) -> str:
+    """The TLS library's reason for a failed handshake (safe: it never quotes a request)."""
+    for cause in _causes(exc):
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return 'certificate verify failed: %s' % (cause.verify_message or cause.reason or 'unknown reason')
+        if isinstance(cause, ssl.SSLError):
+            return str(cause.reason or cause.library or 'TLS error')
     return 'TLS error'
 
 
@@ -192,16 +198,7 @@ def _never_connected(exc: BaseException) -> bool:
     """True when the request certainly never reached the server (no connection was made)."""
     if isinstance(exc, (requests.exceptions.ConnectTimeout, requests.exceptions.ProxyError)):
         return True
-    seen = set()
-    current: Optional[BaseException] = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, NewConnectionError):
-            return True
-        reason = getattr(current, 'reason', None)
-        nested = [arg for arg in getattr(current, 'args', ()) if isinstance(arg, BaseException)]
-        current = reason if isinstance(reason, BaseException) else (nested[0] if nested else current.__context__)
-    return False
+    return any(isinstance(cause, NewConnectionError) for cause in _causes(exc))
 
 
 class Transport:
