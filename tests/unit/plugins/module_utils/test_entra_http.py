@@ -97,7 +97,7 @@ def test_a_refusal_that_is_not_json_says_it_did_not_come_from_entra():
 ], ids=['imds', 'app-service', 'bool-error-code'])
 def test_refusal_shapes_of_the_managed_identity_endpoints(body, code, description):
     http, _warnings, _sleeps = entra(FakeTransport(reply(400, body)))
-    http.get('http://169.254.169.254/metadata/identity/oauth2/token', params={'resource': 'https://graph.example'})
+    http.get('http://127.0.0.1:41741/metadata/identity/oauth2/token', params={'resource': 'https://graph.example'})
     assert http.last_refusal.code == code and http.last_refusal.description == description
 
 
