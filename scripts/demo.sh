@@ -39,7 +39,9 @@ echo; echo "== 1. Rehearse: --check sends no cancel; it lists the 500 users and 
 "${play[@]}" --check
 echo; echo "== 2. Roll back: every user that can still be cancelled, in one task, then wait for Graph to finish"
 "${play[@]}"
-report=$(ls -t "$work"/reports/rollback-*.csv | head -n 1)
+# Step 1 (check mode) wrote no report, so step 2's is the only one so far.
+reports=("$work"/reports/rollback-*.csv)
+report=${reports[0]}
 echo; echo "== 3. Roll back again: nothing left to cancel, nothing fails (safe to rerun; its report is a new file)"
 sleep 1
 "${play[@]}"
