@@ -87,15 +87,13 @@ def graph_argument_spec(**module_options: dict) -> dict:
     return spec
 
 
-def cancel_options(fail_on_conflict: bool = True) -> dict[str, dict[str, Any]]:
-    """``wait`` and ``wait_timeout`` (and ``fail_on_conflict``), shared by the cancel modules."""
-    options: dict[str, dict[str, Any]] = dict(
+def cancel_options() -> dict[str, dict[str, Any]]:
+    """``fail_on_conflict``, ``wait`` and ``wait_timeout``, shared by the cancel modules."""
+    return dict(
+        fail_on_conflict=dict(type='bool', default=False),
         wait=dict(type='bool', default=False),
         wait_timeout=dict(type='int', default=DEFAULT_WAIT_TIMEOUT),
     )
-    if fail_on_conflict:
-        options['fail_on_conflict'] = dict(type='bool', default=False)
-    return options
 
 
 def check_wait_options(params: Mapping[str, Any]) -> None:
