@@ -157,6 +157,9 @@ def handle(state: State, req: Request) -> Response:  # pylint: disable=too-many-
     name, params, methods, bad = route(segments[1:])
     if name is None:
         return graph_error(req, 404, 'ResourceNotFound', "Resource not found for the segment '%s'." % clip(bad))
+    if version.lower() not in {served.lower() for served in state.settings['api_versions']}:
+        # Real Graph's answer on a version whose metadata lacks the API (v1.0 in August 2026): 400, naming the missing segment.
+        return graph_error(req, 400, 'BadRequest', "Resource not found for the segment '%s'." % segments[2])
     if req.method.upper() not in methods:
         resp = graph_error(req, 405, 'MethodNotAllowed', "The HTTP method '%s' is not allowed for this resource." % clip(req.method, 10))
         resp.headers['Allow'] = ', '.join(methods)

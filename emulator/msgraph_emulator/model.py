@@ -75,14 +75,24 @@ def _workload_view(workload: dict[str, Any]) -> dict[str, Any]:
             'errors': _deep_copy(errors) if errors else []}
 
 
+# A task's currentStatus taken from its workloads (no raw value given).
+FROM_WORKLOADS: Any = object()
+
+
 @dataclass
 class Task:
-    """A crossTenantMigrationTask: one user in a job."""
+    """A crossTenantMigrationTask: one user in a job.
+
+    ``raw_current_status`` (any JSON value) is shown as ``currentStatus`` verbatim instead of the workloads, to rehearse
+    odd data; ``omit`` names representation keys left out. Either way the workloads alone decide a cancel.
+    """
 
     id: str
     workloads: list[dict[str, Any]]
     last_updated: float
     task_type: str = 'Users'
+    raw_current_status: Any = FROM_WORKLOADS
+    omit: tuple[str, ...] = ()
 
     def blocking_status(self) -> Optional[str]:
         """The first workload status that blocks a cancel, or None."""
@@ -97,17 +107,23 @@ class Task:
 
     def as_graph(self) -> dict[str, Any]:
         """The Graph representation."""
-        return {
+        current = ([_workload_view(w) for w in self.workloads] if self.raw_current_status is FROM_WORKLOADS
+                   else _deep_copy(self.raw_current_status))
+        view = {
             'id': self.id,
             'taskType': self.task_type,
             'lastUpdatedDateTime': iso(self.last_updated, fraction=True),
-            'currentStatus': [_workload_view(w) for w in self.workloads],
+            'currentStatus': current,
         }
+        return _without(view, self.omit)
 
 
 @dataclass
 class Job:  # pylint: disable=too-many-instance-attributes
-    """A crossTenantMigrationJob. ``tasks`` is keyed by lower-case id and keeps the scenario's order."""
+    """A crossTenantMigrationJob. ``tasks`` is keyed by lower-case id and keeps the scenario's order.
+
+    A ``status`` of ``''`` is shown as null (a scenario's ``status: null``); ``omit`` names representation keys left out.
+    """
 
     id: str
     fields: dict[str, Any]
@@ -116,9 +132,13 @@ class Job:  # pylint: disable=too-many-instance-attributes
     created: float
     last_updated: float
     tasks: dict[str, Task]
+    omit: tuple[str, ...] = ()
 
     def as_graph(self) -> dict[str, Any]:
         """The Graph representation."""
+        return _without(self._view(), self.omit)
+
+    def _view(self) -> dict[str, Any]:
         return {
             'id': self.id,
             'displayName': self.fields['displayName'],
@@ -126,7 +146,7 @@ class Job:  # pylint: disable=too-many-instance-attributes
             'sourceTenantId': self.fields['sourceTenantId'],
             'targetTenantId': self.fields['targetTenantId'],
             'completeAfterDateTime': iso(self.complete_after),
-            'status': self.status,
+            'status': self.status or None,
             'message': self.fields['message'],
             'createdDateTime': iso(self.created),
             'createdBy': self.fields['createdBy'],
@@ -136,6 +156,12 @@ class Job:  # pylint: disable=too-many-instance-attributes
             'resourceType': self.fields['resourceType'],
             'resources': [task.id for task in self.tasks.values()],
         }
+
+
+def _without(view: dict[str, Any], omit: tuple[str, ...]) -> dict[str, Any]:
+    for key in omit:
+        view.pop(key, None)
+    return view
 
 
 def _deep_copy(value: Any) -> Any:

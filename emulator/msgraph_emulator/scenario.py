@@ -20,15 +20,18 @@ from typing import Any, Optional
 import yaml
 from cryptography import x509
 
-from .model import App, Identity, Job, Task, Tenant
+from .model import FROM_WORKLOADS, App, Identity, Job, Task, Tenant
 from .util import is_guid, parse_datetime
 
+# The migration API versions served by default (settings.api_versions).
+API_VERSIONS = ('v1.0', 'beta')
 DEFAULT_SETTINGS: dict[str, Any] = {
     'cancel_delay_seconds': 2,
     'page_size': 100,
     'latency_ms': 0,
     'token_lifetime_seconds': 3600,
     'batch_order': 'reversed',
+    'api_versions': list(API_VERSIONS),
 }
 DEFAULT_SOURCE_TENANT = '00000000-0000-4000-8000-0000000000bb'
 DEFAULT_IDENTITY_HEADER = 'emulator-identity-header'
@@ -58,8 +61,13 @@ _IDENTITY_KEYS = frozenset({'client_id', 'tenant_id', 'roles', 'object_id', 'res
 _JOB_KEYS = frozenset({
     'id', 'displayName', 'jobType', 'status', 'completeAfterDateTime', 'sourceTenantId', 'targetTenantId', 'message',
     'createdDateTime', 'createdBy', 'lastUpdatedDateTime', 'exchangeSettings', 'workloads', 'resourceType', 'tasks', 'generate_tasks',
+    'omit',
 })
-_TASK_KEYS = frozenset({'id', 'workloads', 'lastUpdatedDateTime', 'taskType'})
+_TASK_KEYS = frozenset({'id', 'workloads', 'lastUpdatedDateTime', 'taskType', 'currentStatus', 'omit'})
+# Representation keys a scenario may leave out, to rehearse replies missing them.
+_JOB_OMITTABLE = frozenset({'status', 'completeAfterDateTime', 'lastUpdatedDateTime', 'displayName', 'message'})
+_TASK_OMITTABLE = frozenset({'currentStatus', 'lastUpdatedDateTime', 'taskType'})
+
 _WORKLOAD_KEYS = frozenset({'service', 'status', 'message', 'errors'})
 _GENERATE_KEYS = frozenset({'count', 'seed', 'mix'})
 
@@ -259,7 +267,19 @@ def _load_settings(raw: Any) -> dict[str, Any]:
         raise ScenarioError('settings.token_lifetime_seconds: an integer >= 1')
     if settings['batch_order'] not in ('as_sent', 'reversed'):
         raise ScenarioError('settings.batch_order: as_sent or reversed')
+    versions = settings['api_versions']
+    if not isinstance(versions, list) or any(version not in API_VERSIONS for version in versions):
+        raise ScenarioError('settings.api_versions: a list of %s' % ' and '.join(API_VERSIONS))
+    settings['api_versions'] = list(versions)
     return settings
+
+
+def _omit(raw: Any, allowed: frozenset, where: str) -> tuple[str, ...]:
+    keys = _str_list(raw, where)
+    unknown = sorted(set(keys) - allowed)
+    if unknown:
+        raise ScenarioError('%s: cannot leave out %s (only %s)' % (where, ', '.join(unknown), ', '.join(sorted(allowed))))
+    return tuple(keys)
 
 
 def _load_app(raw: Any, tenant_id: str, where: str, base_dir: str) -> App:
@@ -368,8 +388,10 @@ def _load_job(scenario: Scenario, raw: Any, where: str, now: float) -> None:
             if workload['service'] not in services:
                 services.append(workload['service'])
     status = raw.get('status', 'inProgress')
-    if not isinstance(status, str) or not status:
-        raise ScenarioError('%s.status: a string' % where)
+    if status is None:
+        status = ''  # shown as null
+    elif not isinstance(status, str) or not status:
+        raise ScenarioError('%s.status: a string, or null' % where)
     fields = {
         'displayName': str(raw.get('displayName', 'Migration job %d' % (len(scenario.jobs) + 1))),
         'jobType': str(raw.get('jobType', 'migrate')),
@@ -382,7 +404,7 @@ def _load_job(scenario: Scenario, raw: Any, where: str, now: float) -> None:
         'resourceType': str(raw.get('resourceType', 'Users')),
     }
     scenario.jobs[job_id.lower()] = Job(id=job_id, fields=fields, status=status, complete_after=complete_after, created=created,
-                                        last_updated=last_updated, tasks=tasks)
+                                        last_updated=last_updated, tasks=tasks, omit=_omit(raw.get('omit'), _JOB_OMITTABLE, where + '.omit'))
 
 
 def _load_task(raw: Any, where: str, now: float) -> Task:
@@ -392,7 +414,9 @@ def _load_task(raw: Any, where: str, now: float) -> Task:
     task_id = _guid(raw.get('id'), where + '.id')
     workloads_raw = raw.get('workloads')
     workloads: list[dict[str, Any]] = []
-    if workloads_raw is None:
+    if workloads_raw is None and 'currentStatus' in raw:
+        pass  # a raw currentStatus alone: no workloads of its own, so only the job can block a cancel
+    elif workloads_raw is None:
         workloads = [{'service': s, 'status': st, 'message': '', 'errors': []} for s, st in DEFAULT_WORKLOADS]
     elif isinstance(workloads_raw, dict):
         for service, status in workloads_raw.items():
@@ -413,4 +437,6 @@ def _load_task(raw: Any, where: str, now: float) -> Task:
         last_updated = parse_datetime(raw.get('lastUpdatedDateTime', now), now)
     except ValueError as exc:
         raise ScenarioError('%s: %s' % (where, exc)) from exc
-    return Task(id=task_id, workloads=workloads, last_updated=last_updated, task_type=str(raw.get('taskType', 'Users')))
+    return Task(id=task_id, workloads=workloads, last_updated=last_updated, task_type=str(raw.get('taskType', 'Users')),
+                raw_current_status=copy.deepcopy(raw['currentStatus']) if 'currentStatus' in raw else FROM_WORKLOADS,
+                omit=_omit(raw.get('omit'), _TASK_OMITTABLE, where + '.omit'))

@@ -31,7 +31,8 @@ attributes:
   check_mode:
     support: full
     description:
-      - Sends no cancel. Reads the job and predicts the outcome from its status and C(completeAfterDateTime).
+      - Sends no cancel. Reads the job and predicts the outcome from its status and C(completeAfterDateTime); a status it cannot
+        judge is predicted V(unknown), never V(cancelled).
   diff_mode:
     support: full
     description:
@@ -73,7 +74,10 @@ job_id:
 outcome:
   description:
     - What happened to the cancel (in check mode, what would happen) - V(cancelled), V(already_cancelled),
-      V(not_cancellable), V(not_found) (a failure) or V(failed) (a failure).
+      V(not_cancellable), V(unknown), V(not_found) (a failure) or V(failed) (a failure).
+    - V(unknown) - check mode only - the job's status cannot be judged (missing, C(unknownFutureValue), or a value this
+      collection does not know), so no outcome is predicted; not changed, no conflict, with a warning. A real run sends the
+      cancel and reports what Graph answers.
   returned: when the cancel was sent or predicted
   type: str
   sample: cancelled

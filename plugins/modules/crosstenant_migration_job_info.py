@@ -69,11 +69,14 @@ jobs:
       description: After this time nothing in the job can be cancelled.
       type: str
     cancellable:
-      description: Whether a cancel of the job would go through now.
+      description: Whether a cancel of the job would go through now (false when RV(jobs[].state) is not V(cancellable)).
       type: bool
       sample: true
     state:
-      description: What a cancel of the job would meet now - V(cancellable), V(already_cancelled) or V(not_cancellable).
+      description:
+        - What a cancel of the job would meet now - V(cancellable), V(already_cancelled), V(not_cancellable) or V(unknown).
+        - V(unknown) - the job's status cannot be judged (missing, C(unknownFutureValue), or a value this collection does not
+          know); a warning names the job. A real cancel is still sent, and Graph judges it.
       type: str
       sample: cancellable
     state_reason:
@@ -125,7 +128,7 @@ from ansible_collections.msgraph.migrations.plugins.module_utils._ansible.module
 from ansible_collections.msgraph.migrations.plugins.module_utils._core.errors import GraphMigrationsError
 from ansible_collections.msgraph.migrations.plugins.module_utils._migration.cancel import TaskCanceller, raise_for_reply
 from ansible_collections.msgraph.migrations.plugins.module_utils._migration.jobs import assess_job
-from ansible_collections.msgraph.migrations.plugins.module_utils._migration.model import CANCELLABLE, JOBS_PATH, is_job, validate_guid
+from ansible_collections.msgraph.migrations.plugins.module_utils._migration.model import CANCELLABLE, JOBS_PATH, UNKNOWN, is_job, validate_guid
 
 
 def main() -> None:
@@ -151,6 +154,10 @@ def main() -> None:
             entry = dict(job)
             entry.update(cancellable=assessment.state == CANCELLABLE, state=assessment.state, state_reason=assessment.reason)
             entries.append(entry)
+        unjudged = ['%s (%s)' % (entry['id'], entry['state_reason']) for entry in entries if entry['state'] == UNKNOWN]
+        if unjudged:
+            module.warn('%d job(s) have a status this collection cannot judge (state unknown, cancellable false): %s.'
+                        % (len(unjudged), '; '.join(unjudged[:5]) + (' and %d more' % (len(unjudged) - 5) if len(unjudged) > 5 else '')))
         return dict(changed=False, jobs=entries, job_ids=[str(job['id']).lower() for job in entries])
 
     module.run(read, validate=validate)

@@ -42,8 +42,8 @@ attributes:
     support: full
     description:
       - Sends no cancel. Reads the task (for many, lists the job's tasks once) and the job, and predicts each outcome by
-        the same rules as a real 409 (RV(outcome), RV(conflict_reason)). A read that returns something that is not a task
-        or a job fails.
+        the same rules as a real 409 (RV(outcome), RV(conflict_reason)); a task whose data it cannot judge is predicted
+        V(unknown), never V(cancelled). A read that returns something that is not a task or a job fails.
   diff_mode:
     support: full
     description:
@@ -165,6 +165,9 @@ outcome:
     - V(cancelled) - Graph accepted it (in this run). V(already_cancelled) - Graph refused it with 409 because the task is
       already C(pendingCancel) or C(cancelled). V(not_cancellable) - Graph refused it with 409 because it is too late.
       V(not_found) - the job or the user in it does not exist (a failure). V(failed) - anything else (a failure).
+    - V(unknown) - check mode only - the task's data (or its job's status) cannot be judged, so no outcome is predicted
+      (see RV(msgraph.migrations.crosstenant_migration_task_info#module:tasks[].state)); not changed, no conflict, with a
+      warning. A real run sends the cancel and reports what Graph answers.
   returned: with O(task_id), when the cancel was sent or predicted
   type: str
   sample: cancelled
@@ -329,7 +332,7 @@ summary:
   description: With O(task_ids), how many tasks ended in each outcome, with C(total) and C(in_doubt).
   returned: with O(task_ids), when the cancels were sent or predicted (failures included)
   type: dict
-  sample: {"cancelled": 18, "already_cancelled": 1, "not_cancellable": 1, "not_found": 0, "failed": 0, "total": 20, "in_doubt": 0}
+  sample: {"cancelled": 18, "already_cancelled": 1, "not_cancellable": 1, "unknown": 0, "not_found": 0, "failed": 0, "total": 20, "in_doubt": 0}
 still_pending:
   description: With O(wait=true), the tasks still C(pendingCancel) when O(wait_timeout) passed.
   returned: when the wait timed out

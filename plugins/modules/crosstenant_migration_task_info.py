@@ -38,11 +38,12 @@ options:
   state:
     description:
       - Return only the tasks whose RV(tasks[].state) or RV(tasks[].progress) is one of these. Without it, every task.
-      - V(cancellable), V(already_cancelled), V(not_cancellable) are what a cancel would meet now;
-        V(not_started), V(in_progress), V(pending_cancel), V(cancelled), V(completed), V(failed) are where the workloads are.
+      - V(cancellable), V(already_cancelled), V(not_cancellable) are what a cancel would meet now, V(unknown) that the task's data
+        (or its job's status) cannot be judged; V(not_started), V(in_progress), V(pending_cancel), V(cancelled), V(completed),
+        V(failed) are where the workloads are.
     type: list
     elements: str
-    choices: [cancellable, already_cancelled, not_cancellable, not_started, in_progress, pending_cancel, cancelled, completed, failed]
+    choices: [cancellable, already_cancelled, not_cancellable, unknown, not_started, in_progress, pending_cancel, cancelled, completed, failed]
 seealso:
   - module: msgraph.migrations.crosstenant_migration_task_cancel
   - module: msgraph.migrations.crosstenant_migration_job_info
@@ -97,11 +98,16 @@ tasks:
       description: When the task last changed, as Graph sent it.
       type: str
     state:
-      description: What a cancel would meet now - V(cancellable), V(already_cancelled) or V(not_cancellable).
+      description:
+        - What a cancel would meet now - V(cancellable), V(already_cancelled), V(not_cancellable) or V(unknown).
+        - V(unknown) - the task's data cannot be judged (no or an empty C(currentStatus), one that is not a list, a workload with
+          no status, with C(unknownFutureValue) or with a status this collection does not know, a service listed twice), or the
+          job's status cannot be. Such a task is never selected (nor in RV(task_ids)) by O(state=cancellable), and a warning
+          names it. A real cancel of it is still sent, and Graph judges it.
       type: str
       sample: cancellable
     state_reason:
-      description: Why, in words (the blocking workloads, or the job's state).
+      description: Why, in words (the blocking workloads, the job's state, or what cannot be judged).
       type: str
       sample: workload Exchange is completed
     progress:
@@ -125,7 +131,7 @@ counts:
   description: How many of the tasks read (before the O(state) filter) are in each state and each progress.
   returned: success
   type: dict
-  sample: {"cancellable": 2, "already_cancelled": 1, "not_cancellable": 1, "in_progress": 2, "cancelled": 1, "completed": 1}
+  sample: {"cancellable": 2, "already_cancelled": 1, "not_cancellable": 1, "unknown": 1, "in_progress": 3, "cancelled": 1, "completed": 1}
 job:
   description: The job as Graph sent it.
   returned: success
@@ -178,10 +184,15 @@ from ansible_collections.msgraph.migrations.plugins.module_utils._migration.canc
 from ansible_collections.msgraph.migrations.plugins.module_utils._migration.model import (
     PROGRESS,
     STATES,
+    UNKNOWN,
     assess_task,
     job_cancel_blocker,
+    job_status_doubt,
     validate_guid,
 )
+
+# How many tasks a warning about data that cannot be judged names (the rest are counted).
+WARN_NAMED = 5
 
 
 def main() -> None:
@@ -203,7 +214,7 @@ def main() -> None:
         job_id = module.context['job_id']
         reader = TaskCanceller(session.client, module.warn)
         job = reader.read_job(job_id, deadline=session.deadline)
-        blocker = job_cancel_blocker(job)
+        blocker, job_doubt = job_cancel_blocker(job), job_status_doubt(job)
         if params['task_id'] is not None:
             tasks = [reader.read_task(job_id, module.context['task_id'], session.deadline)]
         else:
@@ -211,8 +222,11 @@ def main() -> None:
         counts: Counter = Counter()
         selected = []
         wanted = set(params['state'] or ())
+        unjudged: list[str] = []
         for task in tasks:
-            assessment = assess_task(task, blocker)
+            assessment = assess_task(task, blocker, job_doubt)
+            if assessment.state == UNKNOWN:
+                unjudged.append('%s (%s)' % (task.get('id'), assessment.oddities))
             counts[assessment.state] += 1
             counts[assessment.progress] += 1
             if wanted and not wanted & {assessment.state, assessment.progress}:
@@ -221,6 +235,10 @@ def main() -> None:
             entry.update(state=assessment.state, state_reason=assessment.reason, progress=assessment.progress,
                          workloads=assessment.statuses, blocking_workloads=assessment.blocking)
             selected.append(entry)
+        if unjudged:
+            more = ' and %d more' % (len(unjudged) - WARN_NAMED) if len(unjudged) > WARN_NAMED else ''
+            module.warn('%d task(s) have data this collection cannot judge (state unknown; never counted as cancellable): %s%s.'
+                        % (len(unjudged), '; '.join(unjudged[:WARN_NAMED]), more))
         return dict(changed=False, tasks=selected, task_ids=[str(task['id']).lower() for task in selected], counts=dict(counts),
                     job=job, job_state_reason=blocker)
 

@@ -46,7 +46,7 @@ def test_bulk_cancel_judges_every_user_in_one_task(harness):
     assert outcomes == {TASK_ACTIVE: 'cancelled', TASK_ACTIVE_2: 'cancelled', TASK_COMPLETED: 'not_cancellable',
                         TASK_CANCELLED: 'already_cancelled', MISSING: 'not_found'}
     assert [entry['task_id'] for entry in result['results']] == [TASK_ACTIVE, TASK_ACTIVE_2, TASK_COMPLETED, TASK_CANCELLED, MISSING]
-    assert result['summary'] == {'cancelled': 2, 'already_cancelled': 1, 'not_cancellable': 1, 'not_found': 1, 'failed': 0,
+    assert result['summary'] == {'cancelled': 2, 'already_cancelled': 1, 'not_cancellable': 1, 'unknown': 0, 'not_found': 1, 'failed': 0,
                                  'total': 5, 'in_doubt': 0}
     assert '1 of 5 task(s) did not end as asked' in result['msg'] and MISSING in result['msg']
     by_id = {entry['task_id']: entry for entry in result['results']}

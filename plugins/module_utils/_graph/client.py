@@ -70,6 +70,8 @@ class GraphReply:
     gave_up: str = ''
     # A short, scrubbed description of a body that is not Graph's JSON, for messages.
     body_note: str = ''
+    # The API version the request went to (v1.0 or beta), for the hint on a "segment not found" answer.
+    api_version: str = ''
 
     @property
     def ok(self) -> bool:
@@ -271,7 +273,7 @@ class GraphClient:
         if is_json and not self._looks_like_graph(body, raw.status_code):
             note = "the reply was JSON but not in Graph's shape: %s" % self.redactor.server_text(json.dumps(body), 200)
         return GraphReply(method=method, path=path, status=raw.status_code, headers=raw.headers, body=body, is_json=is_json,
-                          request_id=header(raw.headers, 'request-id'), body_note=note)
+                          request_id=header(raw.headers, 'request-id'), body_note=note, api_version=self.settings.api_version)
 
     @staticmethod
     def _looks_like_graph(body: Any, status: int) -> bool:

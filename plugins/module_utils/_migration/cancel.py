@@ -27,11 +27,14 @@ from ansible_collections.msgraph.migrations.plugins.module_utils._migration.mode
     CANCELLABLE,
     NOT_CANCELLABLE,
     STATUS_AFTER_CANCEL,
+    UNKNOWN,
     TaskAssessment,
+    api_version_hint,
     assess_task,
     changed_since,
     job_cancel_blocker,
     job_path,
+    job_status_doubt,
     permission_hint,
     require_shape,
     task_cancel_path,
@@ -42,7 +45,8 @@ from ansible_collections.msgraph.migrations.plugins.module_utils._migration.mode
 CANCELLED = 'cancelled'
 NOT_FOUND = 'not_found'
 FAILED = 'failed'
-OUTCOMES = (CANCELLED, ALREADY_CANCELLED, NOT_CANCELLABLE, NOT_FOUND, FAILED)
+# unknown: check mode only, for a task (or job) whose data cannot be judged; a real run sends the cancel and lets Graph judge.
+OUTCOMES = (CANCELLED, ALREADY_CANCELLED, NOT_CANCELLABLE, UNKNOWN, NOT_FOUND, FAILED)
 # Workload statuses in which the migration is still moving (so a refused cancel means "it goes on").
 _MOVING_STATUSES = frozenset(s.lower() for s in ('notStarted', 'valid', 'inProgress', 'syncing', 'synced', 'finalizing', 'forceComplete'))
 
@@ -154,6 +158,11 @@ def settle_conflict(report: CancelReport, task: dict[str, Any], job_blocker: Opt
     # Not cancelled: whatever an attempt in doubt did, it did not cancel the task.
     report.in_doubt = False
     report.outcome, report.conflict, report.conflict_reason = NOT_CANCELLABLE, True, NOT_CANCELLABLE
+    if assessment.state == UNKNOWN:
+        # Graph has judged (409); the task's data does not say why, and this is said rather than guessed.
+        report.message = ('Graph refused to cancel task %s with 409 (%s), so it can no longer be cancelled; its data does not say why (%s), '
+                          'nor whether its migration goes on. Nothing was changed.' % (report.task_id, refusal, assessment.oddities))
+        return
     fate = 'its migration goes on' if migration_goes_on(assessment) else 'its migration has already ended'
     report.message = 'Graph refused to cancel task %s with 409 (%s): %s, so it can no longer be cancelled; %s. Nothing was changed.' % (
         report.task_id, refusal, assessment.reason, fate)
@@ -206,10 +215,11 @@ class TaskCanceller:
             task = self.read_task(job_id, task_id, deadline)
             report.task = task
             report.before = assess_task(task).statuses
-            self._warn_unknown(task_id, task)
+            if not check_mode:
+                self._warn_odd(task_id, task)
         if check_mode:
             job = self.read_job(job_id, deadline)
-            return predict(report, assess_task(report.task, job_cancel_blocker(job)))
+            return predict(report, assess_task(report.task, job_cancel_blocker(job), job_status_doubt(job)))
 
         path = task_cancel_path(job_id, task_id)
         report.cancel_sent = True
@@ -243,7 +253,7 @@ class TaskCanceller:
         try:
             task = self.read_task(job_id, report.task_id, deadline)
             job_blocker = None
-            if assess_task(task).state == CANCELLABLE:
+            if assess_task(task).state in (CANCELLABLE, UNKNOWN):
                 # The workloads do not say why: the job's state or its completeAfterDateTime will.
                 job_blocker = job_cancel_blocker(self.read_job(job_id, deadline))
         except GraphMigrationsError as exc:
@@ -255,10 +265,11 @@ class TaskCanceller:
             return
         settle_conflict(report, task, job_blocker, reply.first_sent_at, refusal)
 
-    def _warn_unknown(self, task_id: str, task: Any) -> None:
-        unknown = assess_task(task).unknown
-        if unknown:
-            self._warn('Task %s has workload statuses this collection does not know: %s.' % (task_id, TaskAssessment.describe(unknown)))
+    def _warn_odd(self, task_id: str, task: Any) -> None:
+        assessment = assess_task(task)
+        if assessment.odd:
+            self._warn('Task %s has data this collection cannot judge: %s. The cancel is sent anyway, and Graph judges it.'
+                       % (task_id, assessment.oddities))
 
     # ----- many tasks ----------------------------------------------------------------------
 
@@ -274,13 +285,14 @@ class TaskCanceller:
                     report.task = before[task_id]
                     report.before = assess_task(before[task_id]).statuses
         if check_mode:
-            job_blocker = job_cancel_blocker(self.read_job(job_id, deadline))
+            job = self.read_job(job_id, deadline)
+            job_blocker, job_doubt = job_cancel_blocker(job), job_status_doubt(job)
             for task_id, report in reports.items():
                 if report.task is None:
                     report.outcome = NOT_FOUND
                     report.message = 'Task %s is not part of job %s.' % (task_id, job_id)
                 else:
-                    predict(report, assess_task(report.task, job_blocker))
+                    predict(report, assess_task(report.task, job_blocker, job_doubt))
             return list(reports.values())
 
         runner = BatchRunner(self._client, concurrency)
@@ -315,7 +327,7 @@ class TaskCanceller:
             else:
                 reply = GraphReply('POST', task_cancel_path(job_id, task_id), answer.status, answer.headers, answer.body, is_json,
                                    answer.request_id, attempts=answer.attempts, in_doubt=answer.in_doubt,
-                                   body_note='' if is_json else 'the reply was not JSON')
+                                   body_note='' if is_json else 'the reply was not JSON', api_version=self._client.settings.api_version)
                 fail_report(report, reply, verdict, 'Cancelling task %s' % task_id, 'User %s is not part of job %s.' % (task_id, job_id),
                             answer.problem)
         if conflicts:
@@ -327,7 +339,7 @@ class TaskCanceller:
         try:
             tasks = self.list_tasks(job_id, deadline)
             job_blocker: Optional[str] = None
-            if any(assess_task(tasks.get(report.task_id)).state == CANCELLABLE for report, _answer in conflicts):
+            if any(assess_task(tasks.get(report.task_id)).state in (CANCELLABLE, UNKNOWN) for report, _answer in conflicts):
                 # Some workloads do not say why: the job's state or its completeAfterDateTime will.
                 job_blocker = job_cancel_blocker(self.read_job(job_id, deadline))
         except GraphMigrationsError as exc:
@@ -354,24 +366,38 @@ def _sub_error(body: Any) -> dict[str, Any]:
 
 
 def predict(report: CancelReport, assessment: TaskAssessment) -> CancelReport:
-    """Check mode: what a real cancel would meet, by the same classification as a real 409."""
-    report.conflict_reason = None if assessment.state == CANCELLABLE else assessment.state
+    """Check mode: what a real cancel would meet, by the same classification as a real 409.
+
+    Data this collection cannot judge is never predicted cancellable: its outcome is ``unknown`` (no conflict predicted
+    either), with a warning; what else is odd about a task that is judged anyway is a warning too.
+    """
+    state = assessment.state
+    report.conflict_reason = None if state in (CANCELLABLE, UNKNOWN) else state
     report.blocking = dict(assessment.blocking)
-    if assessment.state == CANCELLABLE:
+    if state == CANCELLABLE:
         report.outcome = CANCELLED
         report.after = {svc: STATUS_AFTER_CANCEL for svc in assessment.statuses}
         report.message = 'Check mode: Graph would accept the cancel of task %s.' % report.task_id
         return report
-    report.outcome = assessment.state
-    report.conflict = True
     report.after = dict(assessment.statuses)
-    if assessment.state == ALREADY_CANCELLED:
+    if state == UNKNOWN:
+        report.outcome = UNKNOWN
+        report.message = ('Check mode: whether Graph would accept the cancel of task %s cannot be told, because %s; a real run sends the '
+                          'cancel and reports what Graph answers.' % (report.task_id, assessment.reason))
+        report.warnings.append(report.message)
+        return report
+    report.outcome = state
+    report.conflict = True
+    if state == ALREADY_CANCELLED:
         report.message = 'Check mode: task %s is already cancelled (%s); Graph would refuse the cancel with 409.' % (
             report.task_id, assessment.reason)
     else:
         fate = 'its migration would go on' if migration_goes_on(assessment) else 'its migration has already ended'
         report.message = 'Check mode: Graph would refuse to cancel task %s with 409, because %s; %s.' % (
             report.task_id, assessment.reason, fate)
+    if assessment.oddities:
+        report.warnings.append('Task %s also has data this collection cannot judge (%s); the prediction rests on %s.'
+                               % (report.task_id, assessment.oddities, assessment.reason))
     return report
 
 
@@ -380,6 +406,12 @@ def fail_report(report: CancelOutcome, reply: GraphReply, verdict: Verdict, summ
     report.error = reply.error_fields()
     reason = gave_up or reply.gave_up
     request_id = ' (request-id: %s)' % reply.request_id if reply.request_id else ''
+    version_hint = api_version_hint(reply.status, report.error.get('message'), reply.api_version) if reply.graph_error else None
+    if version_hint:
+        # Not a missing job or user: the API itself is not there on this version (a 400 or 404 was not carried out).
+        report.outcome = FAILED
+        report.message = '%s failed: %s. %s%s' % (summary, reply.describe(), version_hint, request_id)
+        return
     if verdict is Verdict.NOT_FOUND:
         report.outcome = NOT_FOUND
         report.message = '%s failed: %s. %s%s' % (summary, reply.describe(), not_found_hint, request_id)
@@ -397,11 +429,11 @@ def fail_report(report: CancelOutcome, reply: GraphReply, verdict: Verdict, summ
 
 def raise_for_reply(reply: GraphReply, summary: str, write: bool, **context: Any) -> None:
     """Raise GraphRequestError for a failed read, with the hint a user needs."""
-    hint: Optional[str] = None
-    if reply.status == 404:
+    fields = reply.error_fields()
+    hint = api_version_hint(reply.status, fields['message'], reply.api_version) if reply.graph_error else None
+    if hint is None and reply.status == 404:
         user = ', or user %s is not part of it' % context['task_id'] if context.get('task_id') else ''
         hint = 'The job %s was not found%s.' % (context.get('job_id'), user)
-    elif reply.status == 403:
+    elif hint is None and reply.status == 403:
         hint = permission_hint(write)
-    fields = reply.error_fields()
     raise GraphRequestError(summary, reply.status, fields['code'], fields['message'], reply.request_id, hint=hint, **context)

@@ -31,9 +31,12 @@ from ansible_collections.msgraph.migrations.plugins.module_utils._migration.mode
     JOB_CANCEL_IN_EFFECT_STATUSES,
     NOT_CANCELLABLE,
     STATUS_AFTER_CANCEL,
+    UNKNOWN,
     changed_since,
     job_cancel_blocker,
     job_cancel_path,
+    job_status_doubt,
+    job_status_text,
 )
 
 
@@ -46,13 +49,17 @@ class JobAssessment:
 
 
 def assess_job(job: Any) -> JobAssessment:
-    status = str(job.get('status') or '') if isinstance(job, dict) else ''
-    if status.lower() in JOB_CANCEL_IN_EFFECT_STATUSES:
+    """The one rule for a job (job_info, job_cancel's check mode and its 409): a status that cannot be judged is never cancellable."""
+    status = job.get('status') if isinstance(job, dict) else None
+    if isinstance(status, str) and status.lower() in JOB_CANCEL_IN_EFFECT_STATUSES:
         return JobAssessment(ALREADY_CANCELLED, 'the job is %s' % status)
     blocker = job_cancel_blocker(job)
     if blocker:
         return JobAssessment(NOT_CANCELLABLE, blocker)
-    return JobAssessment(CANCELLABLE, 'the job is %s and its completeAfterDateTime has not passed' % (status or 'in an unknown state'))
+    doubt = job_status_doubt(job)
+    if doubt:
+        return JobAssessment(UNKNOWN, 'this collection cannot judge it: %s' % doubt)
+    return JobAssessment(CANCELLABLE, 'the job is %s and its completeAfterDateTime has not passed' % status)
 
 
 @dataclass
@@ -76,12 +83,18 @@ class JobCanceller:
         report = JobCancelReport(job_id=job_id)
         if check_mode or want_diff:
             report.job = self._reader.read_job(job_id, deadline)
-            report.before = str(report.job.get('status'))
+            report.before = job_status_text(report.job)
         if check_mode:
             assessment = assess_job(report.job)
             if assessment.state == CANCELLABLE:
                 report.outcome, report.after = CANCELLED, STATUS_AFTER_CANCEL
                 report.message = 'Check mode: Graph would accept the cancel of job %s (%s).' % (job_id, assessment.reason)
+            elif assessment.state == UNKNOWN:
+                # Not a prediction of a 409 either: no conflict, and a real run sends the cancel and lets Graph judge.
+                report.outcome, report.after = UNKNOWN, report.before
+                report.message = ('Check mode: whether Graph would accept the cancel of job %s cannot be told, because %s; a real run sends '
+                                  'the cancel and reports what Graph answers.' % (job_id, assessment.reason))
+                report.warnings.append(report.message)
             else:
                 report.outcome, report.conflict, report.conflict_reason, report.after = assessment.state, True, assessment.state, report.before
                 report.message = 'Check mode: Graph would refuse to cancel job %s with 409, because %s.' % (job_id, assessment.reason)
@@ -116,7 +129,7 @@ class JobCanceller:
                 report.message += ' An earlier attempt got no usable reply and may have cancelled the job. ' + HOW_TO_CHECK
             return report
         report.job = job
-        report.after = str(job.get('status'))
+        report.after = job_status_text(job)
         assessment = assess_job(job)
         if assessment.state == ALREADY_CANCELLED and report.in_doubt and changed_since(job, reply.first_sent_at):
             report.outcome, report.in_doubt = CANCELLED, False
@@ -138,6 +151,7 @@ class JobCanceller:
             return report
         report.in_doubt = False
         report.outcome = report.conflict_reason = NOT_CANCELLABLE
-        reason = assessment.reason if assessment.state == NOT_CANCELLABLE else 'the job does not say why (it is %s)' % report.after
+        reason = assessment.reason if assessment.state == NOT_CANCELLABLE else 'the job does not say why (%s)' % (
+            job_status_doubt(job) or 'it is %s' % report.after)
         report.message = 'Graph refused to cancel job %s with 409 (%s): %s. Nothing was changed.' % (job_id, refusal, reason)
         return report

@@ -34,11 +34,21 @@ CANCEL_IN_EFFECT_STATUSES = frozenset(s.lower() for s in ('pendingCancel', 'canc
 PENDING_CANCEL = 'pendingcancel'
 KNOWN_STATUSES = BLOCKING_STATUSES | frozenset(s.lower() for s in (
     'notStarted', 'valid', 'invalid', 'error', 'inProgress', 'syncing', 'synced', 'unknownFutureValue'))
+# Graph's placeholder for a value added after the API version called: it says nothing about where the workload is.
+UNKNOWN_FUTURE_VALUE = 'unknownfuturevalue'
+# The statuses a prediction may rest on.
+JUDGED_STATUSES = KNOWN_STATUSES - {UNKNOWN_FUTURE_VALUE}
 STATUS_AFTER_CANCEL = 'pendingCancel'
 # Job statuses in which nothing in the job can be cancelled (Microsoft's orchestrator guide).
 JOB_BLOCKING_STATUSES = frozenset(s.lower() for s in (
     'cuttingOver', 'completed', 'completedWithErrors', 'failed', 'cancelled', 'pendingCancel', 'pendingDelete', 'deleted'))
 JOB_CANCEL_IN_EFFECT_STATUSES = frozenset(s.lower() for s in ('pendingCancel', 'cancelled'))
+# Every job status Graph documents, but unknownFutureValue (see UNKNOWN_FUTURE_VALUE).
+JOB_JUDGED_STATUSES = JOB_BLOCKING_STATUSES | frozenset(s.lower() for s in (
+    'submitted', 'approved', 'processing', 'inProgress', 'adminActionRequired', 'validateSubmitted', 'validateProcessing',
+    'validateInProgress', 'validatePassed', 'validateFailed'))
+# How much of a status string a server sent is repeated in a reason.
+_STATUS_ECHO = 40
 _FRACTION = re.compile(r'\.(\d{6})\d+')
 
 # How much older than our first attempt a task's lastUpdatedDateTime may be and still be our
@@ -50,7 +60,9 @@ EVIDENCE_SKEW_SECONDS = 300
 CANCELLABLE = 'cancellable'
 ALREADY_CANCELLED = 'already_cancelled'
 NOT_CANCELLABLE = 'not_cancellable'
-STATES = (CANCELLABLE, ALREADY_CANCELLED, NOT_CANCELLABLE)
+# The data cannot be judged (no workloads, a status this collection does not know, ...): never predicted cancellable.
+UNKNOWN = 'unknown'
+STATES = (CANCELLABLE, ALREADY_CANCELLED, NOT_CANCELLABLE, UNKNOWN)
 # Where the workloads are, in one word.
 PROGRESS = ('not_started', 'in_progress', 'pending_cancel', 'cancelled', 'completed', 'failed')
 _NOT_STARTED_STATUSES = frozenset(s.lower() for s in ('notStarted', 'valid'))
@@ -105,24 +117,118 @@ def permission_hint(write: bool) -> str:
             % (READ_PERMISSION, WRITE_PERMISSION))
 
 
+# Graph's answer to a path it has no resource for: 400 BadRequest (also seen as 404 with ResourceNotFound and other
+# codes) "Resource not found for the segment 'migrations'." No error code is specific to it, so the words decide.
+_SEGMENT_NOT_FOUND = re.compile(r"resource\s+not\s+found\s+for\s+(?:the\s+)?segment\b\s*['\"]?([^'\"\s]*)", re.IGNORECASE)
+SEGMENT_ERROR_STATUSES = (400, 404)
+BETA = 'beta'
+
+
+def missing_segment(status: Any, message: Any) -> Optional[str]:
+    """The segment Graph says it has no resource for (``''`` when unnamed), or None when the reply says nothing of the kind."""
+    if status not in SEGMENT_ERROR_STATUSES or not isinstance(message, str):
+        return None
+    match = _SEGMENT_NOT_FOUND.search(message)
+    return clip(match.group(1).rstrip('.'), 40) if match else None
+
+
+def api_version_hint(status: Any, message: Any, api_version: str) -> Optional[str]:
+    """What to do when Graph says a resource segment does not exist on ``api_version``, or None for any other reply."""
+    segment = missing_segment(status, message)
+    if segment is None:
+        return None
+    named = "the resource segment '%s'" % segment if segment else 'a resource segment of this request'
+    if (api_version or '').lower() == BETA:
+        return ('Graph beta does not know %s: api_version is already beta, so the cross-tenant migration API is not available at this '
+                'graph_endpoint (Graph offers it in the global cloud only); check graph_endpoint and cloud.' % named)
+    version = 'Graph %s' % api_version if api_version else 'This Graph API version'
+    return ('%s does not know %s: Microsoft Learn documents the cross-tenant migration API on v1.0, but Graph has not always published '
+            'it there. Set api_version: beta.' % (version, named))
+
+
 def is_task(body: Any) -> bool:
-    """Whether ``body`` has a task's shape: an id and a list of workload statuses."""
-    return isinstance(body, dict) and isinstance(body.get('id'), str) and isinstance(body.get('currentStatus', []), list)
+    """Whether ``body`` has a task's shape: an object with an id. Its ``currentStatus`` is judged by assess_task,
+    so a task with odd workloads is reported as such rather than refused as "not a task"."""
+    return isinstance(body, dict) and isinstance(body.get('id'), str)
 
 
 def is_job(body: Any) -> bool:
-    """Whether ``body`` has a job's shape: an id and a status."""
-    return isinstance(body, dict) and isinstance(body.get('id'), str) and isinstance(body.get('status', ''), str)
+    """Whether ``body`` has a job's shape: an object with an id (its status is judged by job_status_doubt)."""
+    return isinstance(body, dict) and isinstance(body.get('id'), str)
+
+
+def _shown(value: Any) -> str:
+    """A status a server sent, quoted so that case and spaces show (``'completed '``), and clipped."""
+    return repr(clip(value, _STATUS_ECHO)) if isinstance(value, str) else clip(value, _STATUS_ECHO)
+
+
+def _type_name(value: Any) -> str:
+    return {str: 'a string', dict: 'an object', list: 'a list', bool: 'a boolean', int: 'a number', float: 'a number'}.get(
+        type(value), type(value).__name__)
+
+
+@dataclass(frozen=True)
+class Workloads:
+    """What a task's ``currentStatus`` says: service to status (the first entry of each service), the blocking
+    statuses of any entry, and what in it cannot be judged."""
+
+    statuses: dict[str, str]
+    blocking: dict[str, str]
+    odd: tuple[str, ...]
+    # Every entry (duplicates included) names a service that is pendingCancel or cancelled.
+    cancel_in_effect: bool = False
+
+
+def _status_oddity(service: str, status: Any) -> Optional[str]:
+    if not isinstance(status, str) or not status:
+        return 'workload %s has no status' % service if status in (None, '') else 'workload %s has %s as its status' % (service, _type_name(status))
+    if status.lower() == UNKNOWN_FUTURE_VALUE:
+        return ("workload %s is unknownFutureValue (Graph's placeholder for a status newer than the API version called)" % service)
+    if status.lower() not in JUDGED_STATUSES:
+        return 'workload %s is %s, a status this collection does not know' % (service, _shown(status))
+    return None
+
+
+def read_workloads(task: Any) -> Workloads:
+    """The one reading of a task's ``currentStatus`` every prediction rests on."""
+    entries = task.get('currentStatus') if isinstance(task, dict) else None
+    if entries is None:
+        return Workloads({}, {}, ('the task has no currentStatus',))
+    if not isinstance(entries, list):
+        return Workloads({}, {}, ('its currentStatus is %s, not a list of workloads' % _type_name(entries),))
+    if not entries:
+        return Workloads({}, {}, ('its currentStatus lists no workload',))
+    statuses: dict[str, str] = {}
+    blocking: dict[str, str] = {}
+    odd: list[str] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(entries):
+        service = entry.get('service') if isinstance(entry, dict) else None
+        if not isinstance(service, str) or not service.strip():
+            odd.append('currentStatus[%d] names no service' % index if isinstance(entry, dict)
+                       else 'currentStatus[%d] is %s, not a workload' % (index, _type_name(entry)))
+            continue
+        status = entry.get('status')
+        text = status if isinstance(status, str) else ('' if status is None else clip(status, _STATUS_ECHO))
+        if isinstance(status, str) and status.lower() in BLOCKING_STATUSES:
+            # Any entry that blocks, a duplicate's included: one blocking workload is enough for a 409.
+            blocking.setdefault(service, status)
+        if service.lower() in seen:
+            odd.append('workload %s is listed twice' % service)
+            continue
+        seen.add(service.lower())
+        statuses[service] = text
+        oddity = _status_oddity(service, status)
+        if oddity:
+            odd.append(oddity)
+    in_effect = all(isinstance(entry, dict) and isinstance(entry.get('service'), str) and entry['service'].strip()
+                    and isinstance(entry.get('status'), str) and entry['status'].lower() in CANCEL_IN_EFFECT_STATUSES for entry in entries)
+    return Workloads(statuses, blocking, tuple(odd), in_effect)
 
 
 def workload_statuses(task: Any) -> dict[str, str]:
     """``{service: status}`` from a task's ``currentStatus`` list."""
-    statuses: dict[str, str] = {}
-    entries = task.get('currentStatus') if isinstance(task, dict) else None
-    for entry in entries if isinstance(entries, list) else []:
-        if isinstance(entry, dict) and entry.get('service'):
-            statuses[str(entry['service'])] = str(entry.get('status') or '')
-    return statuses
+    return read_workloads(task).statuses
 
 
 def parse_graph_datetime(value: Any) -> Optional[datetime.datetime]:
@@ -141,8 +247,8 @@ def job_cancel_blocker(job: Any, now: Optional[datetime.datetime] = None) -> Opt
     """Why nothing in ``job`` can be cancelled any more, or None."""
     if not isinstance(job, dict):
         return None
-    status = str(job.get('status') or '')
-    if status.lower() in JOB_BLOCKING_STATUSES:
+    status = job.get('status')
+    if isinstance(status, str) and status.lower() in JOB_BLOCKING_STATUSES:
         return 'the job is %s' % status
     complete_after = parse_graph_datetime(job.get('completeAfterDateTime'))
     now = now or datetime.datetime.now(datetime.timezone.utc)
@@ -151,18 +257,50 @@ def job_cancel_blocker(job: Any, now: Optional[datetime.datetime] = None) -> Opt
     return None
 
 
+def job_status_doubt(job: Any) -> Optional[str]:
+    """What in ``job``'s status cannot be judged (missing, unknownFutureValue, a value this collection does not know), or None."""
+    status = job.get('status') if isinstance(job, dict) else None
+    if status is None or status == '':
+        return 'the job has no status'
+    if not isinstance(status, str):
+        return "the job's status is %s, not a string" % _type_name(status)
+    if status.lower() == UNKNOWN_FUTURE_VALUE:
+        return "the job's status is unknownFutureValue (Graph's placeholder for a status newer than the API version called)"
+    if status.lower() not in JOB_JUDGED_STATUSES:
+        return "the job's status %s is one this collection does not know" % _shown(status)
+    return None
+
+
+def job_status_text(job: Any) -> str:
+    """A job's status for a diff: never "None" for a missing one."""
+    status = job.get('status') if isinstance(job, dict) else None
+    if status is None or status == '':
+        return '(no status)'
+    return status if isinstance(status, str) else clip(status, _STATUS_ECHO)
+
+
 @dataclass(frozen=True)
 class TaskAssessment:
-    """What a task's workloads (and its job) say about cancelling it."""
+    """What a task's workloads (and its job) say about cancelling it.
+
+    ``odd`` lists what cannot be judged in the task, ``job_doubt`` what cannot be judged in its job's status. A task
+    that is cancelled, or has a known blocker, is judged whatever else it holds; otherwise odd data makes it
+    ``unknown``, never ``cancellable``.
+    """
 
     statuses: dict[str, str]
     blocking: dict[str, str] = field(default_factory=dict)
     unknown: dict[str, str] = field(default_factory=dict)
     job_blocker: Optional[str] = None
+    odd: tuple[str, ...] = ()
+    job_doubt: Optional[str] = None
+    every_entry_cancelled: Optional[bool] = None
 
     @property
     def cancel_in_effect(self) -> bool:
         """Every workload is pendingCancel or cancelled."""
+        if self.every_entry_cancelled is not None:
+            return self.every_entry_cancelled
         return bool(self.statuses) and all(s.lower() in CANCEL_IN_EFFECT_STATUSES for s in self.statuses.values())
 
     @property
@@ -172,11 +310,13 @@ class TaskAssessment:
 
     @property
     def state(self) -> str:
-        """cancellable, already_cancelled or not_cancellable."""
+        """cancellable, already_cancelled, not_cancellable or unknown."""
         if self.cancel_in_effect:
             return ALREADY_CANCELLED
         if self.blocking or self.job_blocker:
             return NOT_CANCELLABLE
+        if self.odd or self.job_doubt:
+            return UNKNOWN
         return CANCELLABLE
 
     @property
@@ -185,7 +325,7 @@ class TaskAssessment:
         statuses = [status.lower() for status in self.statuses.values()]
         if statuses and all(status == 'cancelled' for status in statuses):
             return 'cancelled'
-        if self.cancel_in_effect:
+        if statuses and all(s in CANCEL_IN_EFFECT_STATUSES for s in statuses):
             return 'pending_cancel'
         if any(status in _FAILED_STATUSES for status in statuses):
             return 'failed'
@@ -204,20 +344,35 @@ class TaskAssessment:
             return 'workload %s' % self.describe(self.blocking)
         if self.job_blocker:
             return self.job_blocker
+        if self.odd or self.job_doubt:
+            return 'this collection cannot judge it: %s' % self.oddities
         return 'no workload is past the point where a cancel is possible'
+
+    @property
+    def oddities(self) -> str:
+        """What cannot be judged, in words ('' when nothing)."""
+        return '; '.join(self.odd + ((self.job_doubt,) if self.job_doubt else ()))
 
     @staticmethod
     def describe(statuses: dict[str, str]) -> str:
         return ', '.join('%s is %s' % item for item in sorted(statuses.items()))
 
 
-def assess_task(task: Any, job_blocker: Optional[str] = None) -> TaskAssessment:
-    statuses = workload_statuses(task)
+def assess_task(task: Any, job_blocker: Optional[str] = None, job_doubt: Optional[str] = None) -> TaskAssessment:
+    """The one rule for what a cancel of ``task`` would meet: check mode (one or many) and task_info alike.
+
+    ``job_blocker`` is job_cancel_blocker(job); ``job_doubt`` is job_status_doubt(job), for a job whose status
+    cannot be judged (the task's cancel then cannot be predicted either).
+    """
+    workloads = read_workloads(task)
     return TaskAssessment(
-        statuses=statuses,
-        blocking={svc: st for svc, st in statuses.items() if st.lower() in BLOCKING_STATUSES},
-        unknown={svc: st for svc, st in statuses.items() if st.lower() not in KNOWN_STATUSES},
+        statuses=workloads.statuses,
+        blocking=workloads.blocking,
+        unknown={svc: st for svc, st in workloads.statuses.items() if st.lower() not in KNOWN_STATUSES},
         job_blocker=job_blocker,
+        odd=workloads.odd,
+        job_doubt=job_doubt,
+        every_entry_cancelled=workloads.cancel_in_effect,
     )
 
 

@@ -256,7 +256,8 @@ def test_diff_in_a_real_run_reads_before_and_predicts_after():
     assert report.before == {'Exchange': 'inProgress', 'Teams': 'someNewStatus'}
     assert report.after == {'Exchange': 'pendingCancel', 'Teams': 'pendingCancel'}
     assert sent(kit) == [('GET', task_path(JOB, TASK)), ('POST', task_cancel_path(JOB, TASK))]
-    assert warnings == ['Task %s has workload statuses this collection does not know: Teams is someNewStatus.' % TASK]
+    assert warnings == ["Task %s has data this collection cannot judge: workload Teams is 'someNewStatus', a status this collection "
+                        "does not know. The cancel is sent anyway, and Graph judges it." % TASK]
 
 
 def test_settle_conflict_rules_directly():

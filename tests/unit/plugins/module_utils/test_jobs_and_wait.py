@@ -49,7 +49,7 @@ def lost():
     (job('PendingCancel'), 'already_cancelled', 'the job is PendingCancel'),
     (job('cuttingOver'), 'not_cancellable', 'the job is cuttingOver'),
     (job(complete_after='2020-01-01T00:00:00Z'), 'not_cancellable', 'completeAfterDateTime 2020-01-01T00:00:00Z has passed'),
-    ({'id': JOB}, 'cancellable', 'the job is in an unknown state'),
+    ({'id': JOB}, 'unknown', 'the job has no status'),
 ])
 def test_assess_job(the_job, state, words):
     assessment = assess_job(the_job)

@@ -62,7 +62,7 @@ def test_a_bulk_result_has_one_entry_per_task_and_a_summary():
                report('not_cancellable', 't3', conflict=True, before={'E': 'completed'}), report('cancelled', 't4', in_doubt=True)]
     shaped = bulk_task_result(reports, fail_on_conflict=False, want_diff=False)
     assert shaped.failure is None and shaped.fields['changed'] and shaped.fields['conflict']
-    assert shaped.fields['summary'] == {'cancelled': 2, 'already_cancelled': 1, 'not_cancellable': 1, 'not_found': 0, 'failed': 0,
+    assert shaped.fields['summary'] == {'cancelled': 2, 'already_cancelled': 1, 'not_cancellable': 1, 'unknown': 0, 'not_found': 0, 'failed': 0,
                                         'total': 4, 'in_doubt': 1}
     assert [entry['task_id'] for entry in shaped.fields['results']] == ['t1', 't2', 't3', 't4']
     assert shaped.fields['results'][0]['workloads'] == {'E': 'pendingCancel'} and shaped.fields['results'][2]['workloads'] == {'E': 'completed'}
