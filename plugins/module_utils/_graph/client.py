@@ -165,6 +165,8 @@ class GraphClient:
         with self._token_lock:
             if self._token is None:
                 self._token = self._credential.get_token(deadline=deadline)
+                # Whatever credential produced it, the token this run sends is never printed (nor a piece of it).
+                self.redactor.add(self._token)
             return self._token
 
     def _refresh(self, stale: str, deadline: Deadline) -> str:
@@ -172,6 +174,7 @@ class GraphClient:
         with self._token_lock:
             if self._token == stale:
                 self._token = self._credential.get_token(force_refresh=True, deadline=deadline)
+                self.redactor.add(self._token)
             return self._token or ''
 
     # ----- the one request path ------------------------------------------------------------
