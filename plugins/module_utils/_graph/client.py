@@ -36,9 +36,9 @@ from ansible_collections.msgraph.migrations.plugins.module_utils._http.retry imp
 from ansible_collections.msgraph.migrations.plugins.module_utils._http.transport import Transport
 
 # Bounds on a paged listing (documented in the info modules): Graph's pages hold 20 items by default and up
-# to 999; a job holds at most 2,000 users, so these leave room for old jobs and other shapes, and no more.
+# to 999; a job holds at most 2,000 users, so these leave ten times that room (old jobs, other shapes), and no more.
 MAX_PAGES = 2000
-MAX_LISTED_ITEMS = 100000
+MAX_LISTED_ITEMS = 20000
 MAX_BATCH_REQUESTS = 20
 
 

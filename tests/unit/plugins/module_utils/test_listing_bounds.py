@@ -78,7 +78,7 @@ def test_a_listing_over_the_item_cap_fails_naming_the_cap():
 
 
 def test_the_default_caps_are_documented_numbers():
-    assert client_module.MAX_LISTED_ITEMS == 100000 and client_module.MAX_PAGES == 2000
+    assert client_module.MAX_LISTED_ITEMS == 20000 and client_module.MAX_PAGES == 2000
 
 
 def test_a_listing_over_the_page_cap_fails_naming_the_cap(monkeypatch):
