@@ -143,7 +143,7 @@ def module_main(work):
 
 
 def test_a_success_result_carries_no_fragment_of_a_registered_token(monkeypatch):
-    def work(module, session):
+    def work(module, _session):
         module.redactor.add(TOKEN)
         return dict(changed=True, results=[{'message': 'Graph said %s' % TOKEN[3:-3], 'task': {'note': TOKEN[:-4]}}])
 
@@ -154,7 +154,7 @@ def test_a_success_result_carries_no_fragment_of_a_registered_token(monkeypatch)
 
 
 def test_a_failure_result_carries_no_fragment_in_msg_error_or_results(monkeypatch):
-    def work(module, session):
+    def work(module, _session):
         module.redactor.add(TOKEN)
         raise GraphMigrationsError('refused: %s' % TOKEN[2:], error={'code': 'Conflict', 'message': TOKEN[:-2]},
                                    results=[{'error': {'message': 'x %s y' % TOKEN[6:-6]}}])
