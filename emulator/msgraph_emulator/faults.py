@@ -15,7 +15,10 @@ from typing import Any, Optional
 from .util import Request, clip
 
 KINDS = ('graph', 'token', 'msi', 'oidc', 'batch')
-ACTIONS = ('drop', 'drop_after_work', 'status_after_work', 'hang', 'expire_tokens', 'trickle', 'oversized', 'echo')
+ACTIONS = ('drop', 'drop_after_work', 'status_after_work', 'hang', 'expire_tokens', 'trickle', 'oversized', 'echo', 'rewrite')
+# What action: rewrite may change in the real reply (see emulator/README.md).
+REWRITE_KEYS = frozenset({'next_link', 'id', 'drop_item_id', 'duplicate_item', 'repeat_item'})
+MAX_CUT_CHARS = 10000
 # Actions that answer in place of the real handler (the work is not done), and the status they answer with by default.
 REPLY_ACTIONS = {'trickle': 200, 'oversized': 200, 'echo': 400}
 # Actions whose reply is streamed: only top-level requests can stream, so these never match a $batch sub-request.
@@ -28,6 +31,7 @@ MAX_BODY_BYTES = 8 * 1024 ** 3
 _RULE_KEYS = frozenset({
     'name', 'match', 'status', 'retry_after', 'error_code', 'error_message', 'body', 'content_type', 'headers', 'location',
     'action', 'seconds', 'bytes_per_second', 'body_bytes', 'chunked', 'latency_ms', 'times', 'skip', 'every', 'probability', 'seed',
+    'cut_chars', 'rewrite',
 })
 _MATCH_KEYS = frozenset({'method', 'path', 'kind', 'in_batch'})
 _HEADER_VALUE_RE = re.compile(r'^[^\x00-\x1f\x7f]*$')
@@ -148,9 +152,17 @@ class FaultRule:  # pylint: disable=too-many-instance-attributes
             self.chunked = chunked
         elif spec.get('body_bytes') is not None or spec.get('chunked') is not None:
             raise FaultError('body_bytes and chunked are only for action: oversized')
+        self.cut_chars = 0
+        if spec.get('cut_chars') is not None:
+            if self.action != 'echo':
+                raise FaultError('cut_chars is only for action: echo')
+            self.cut_chars = _integer(spec['cut_chars'], 'cut_chars', 0, MAX_CUT_CHARS)
+        self._parse_rewrite(spec.get('rewrite'))
         self.latency_ms = 0.0
         if spec.get('latency_ms') is not None:
             self.latency_ms = _number(spec['latency_ms'], 'latency_ms', 0, MAX_LATENCY_MS)
+        if self.action == 'rewrite' and (self.status is not None or self.body is not None):
+            raise FaultError('action rewrite changes the real reply: status and body are not allowed')
         if self.status is not None and self.action in ('drop', 'drop_after_work'):
             raise FaultError('a rule cannot both answer with a status and drop the connection')
         if self.action == 'status_after_work' and self.status is None:
@@ -161,6 +173,27 @@ class FaultRule:  # pylint: disable=too-many-instance-attributes
             raise FaultError('location is for a plain redirect (a status, no %s)' % self.action)
         if self.status is None and self.action is None and not self.latency_ms:
             raise FaultError('a rule needs a status, an action or latency_ms')
+
+    def _parse_rewrite(self, rewrite: Any) -> None:
+        self.rewrite: dict[str, Any] = {}
+        if rewrite is None:
+            if self.action == 'rewrite':
+                raise FaultError('action rewrite needs a rewrite mapping')
+            return
+        if self.action != 'rewrite':
+            raise FaultError('rewrite is only for action: rewrite')
+        if not isinstance(rewrite, dict) or not rewrite:
+            raise FaultError('rewrite must be a non-empty mapping')
+        unknown = set(rewrite) - REWRITE_KEYS
+        if unknown:
+            raise FaultError('unknown rewrite keys: %s' % ', '.join(sorted(unknown)))
+        for key in ('next_link', 'id'):
+            if key in rewrite and not isinstance(rewrite[key], str):
+                raise FaultError('rewrite.%s must be a string' % key)
+        for key in ('drop_item_id', 'duplicate_item', 'repeat_item'):
+            if key in rewrite:
+                _integer(rewrite[key], 'rewrite.%s' % key, 0, 100000)
+        self.rewrite = dict(rewrite)
 
     def _parse_counters(self, spec: dict[str, Any]) -> None:
         times = spec.get('times', 1)
@@ -235,6 +268,10 @@ class FaultRule:  # pylint: disable=too-many-instance-attributes
             parts.append('trickle %dB/s for %gs' % (self.bytes_per_second, self.seconds))
         elif self.action == 'oversized':
             parts.append('oversized %d bytes%s' % (self.body_bytes, ' chunked' if self.chunked else ''))
+        elif self.action == 'echo' and self.cut_chars:
+            parts.append('echo cut %d' % self.cut_chars)
+        elif self.action == 'rewrite':
+            parts.append('rewrite %s' % ','.join(sorted(self.rewrite)))
         elif self.action:
             parts.append(self.action)
         if self.status is not None or self.action in REPLY_ACTIONS:

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterator
-from urllib.parse import urlencode
+import copy
+import json
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from .faults import FaultRule
-from .util import ENTRA_JSON, GRAPH_JSON, PLAIN_JSON, Request, Response, Stream, entra_error, graph_error, json_response, msi_error
+from .util import ENTRA_JSON, GRAPH_JSON, PLAIN_JSON, SENSITIVE_KEYS, Request, Response, Stream, entra_error, graph_error, json_response, msi_error
 
 GRAPH_FAULT_DEFAULTS = {
     400: ('BadRequest', 'Bad request.'),
@@ -98,22 +101,44 @@ def _redirect(rule: FaultRule) -> Response:
 
 # ----- echo ------------------------------------------------------------------------------------
 
-def echo_text(req: Request) -> str:
-    """The request as it arrived: request line, every header with its value, a blank line and the raw body."""
+def echo_text(req: Request, cut_chars: int = 0) -> str:
+    """The request as it arrived: request line, every header with its value, a blank line and the raw body.
+
+    With ``cut_chars``, each credential (the Authorization header's, without its scheme word; X-IDENTITY-HEADER;
+    a form's secret fields) is quoted with that many characters cut off each end, as a clipping proxy might."""
     target = req.target
     if not target:
         query = urlencode([(key, value) for key, values in req.query.items() for value in values])
         target = req.path + ('?' + query if query else '')
     headers = req.raw_headers if req.raw_headers is not None else list(req.headers.items())
     lines = ['%s %s %s' % (req.method, target, req.http_version)]
-    lines.extend('%s: %s' % (name, value) for name, value in headers)
-    return '\n'.join(lines) + '\n\n' + req.body.decode('utf-8', 'replace')
+    lines.extend('%s: %s' % (name, _cut_header(name, value, cut_chars) if cut_chars else value) for name, value in headers)
+    body = req.body.decode('utf-8', 'replace')
+    return '\n'.join(lines) + '\n\n' + (_cut_form(body, cut_chars) if cut_chars else body)
+
+
+def _cut(value: str, chars: int) -> str:
+    return value[chars:len(value) - chars] if len(value) > 2 * chars else ''
+
+
+def _cut_header(name: str, value: str, chars: int) -> str:
+    if name.lower() == 'authorization':
+        return _cut(value.split(None, 1)[-1] if value.strip() else '', chars)
+    return _cut(value, chars) if name.lower() == 'x-identity-header' else value
+
+
+def _cut_form(body: str, chars: int) -> str:
+    """A form body with its secret fields cut; any other body as it is."""
+    if '=' not in body or body.lstrip().startswith(('{', '[')):
+        return body
+    fields = parse_qsl(body, keep_blank_values=True)
+    return urlencode([(key, _cut(value, chars) if key.lower() in SENSITIVE_KEYS else value) for key, value in fields])
 
 
 def _echo(rule: FaultRule, req: Request) -> Response:
     """An error that quotes the whole request back (secrets included), as a buggy endpoint or proxy might."""
     status = rule.reply_status
-    quoted = (rule.error_message or _ECHO_PREFIX.rstrip('\n')) + '\n' + echo_text(req)
+    quoted = (rule.error_message or _ECHO_PREFIX.rstrip('\n')) + '\n' + echo_text(req, rule.cut_chars)
     content_type = rule.content_type or ''
     if content_type.lower().startswith('text/html'):
         page = ('<html><head><title>%d Error</title></head><body><h1>%d Error</h1><pre>%s</pre></body></html>'
@@ -131,6 +156,54 @@ def _echo(rule: FaultRule, req: Request) -> Response:
     if content_type:
         resp.headers['Content-Type'] = content_type
     return resp
+
+
+# ----- rewrite --------------------------------------------------------------------------------
+
+def rewrite_reply(rule: FaultRule, resp: Response) -> Response:
+    """The real reply with its JSON changed as ``rule.rewrite`` says (a proxy or a wrong endpoint's reply);
+    a reply that is not a 2xx JSON object is left as it is."""
+    body = resp.json_body
+    if not 200 <= resp.status < 300 or not isinstance(body, dict):
+        return resp
+    body = copy.deepcopy(body)
+    edits = rule.rewrite
+    if 'id' in edits:
+        body['id'] = edits['id']
+    items = body.get('value') if isinstance(body.get('value'), list) else []
+    for key in ('drop_item_id', 'repeat_item', 'duplicate_item'):  # copies are appended in this order
+        if key in edits and edits[key] < len(items):
+            _edit_items(items, key, edits[key])
+    if 'next_link' in edits and body.get('@odata.nextLink'):
+        body['@odata.nextLink'] = _rewrite_link(str(body['@odata.nextLink']), edits['next_link'])
+    resp.json_body = body
+    resp.body = json.dumps(body).encode('utf-8')
+    return resp
+
+
+def _edit_items(items: list[Any], key: str, index: int) -> None:
+    if key == 'drop_item_id' and isinstance(items[index], dict):
+        items[index].pop('id', None)
+    elif key == 'repeat_item':
+        items.append(copy.deepcopy(items[index]))
+    elif key == 'duplicate_item':
+        # The same id again, but every workload completed: two entries that disagree.
+        twin = copy.deepcopy(items[index])
+        for workload in twin.get('currentStatus') or [] if isinstance(twin, dict) else []:
+            if isinstance(workload, dict):
+                workload['status'] = 'completed'
+        items.append(twin)
+
+
+def _rewrite_link(link: str, how: str) -> str:
+    """``relative``: the path and query only; ``upper_scheme``: HTTPS://...; anything else: that text instead."""
+    if how == 'relative':
+        parts = urlsplit(link)
+        return parts.path + ('?' + parts.query if parts.query else '')
+    if how == 'upper_scheme' and '://' in link:
+        scheme, rest = link.split('://', 1)
+        return scheme.upper() + '://' + rest
+    return how
 
 
 # ----- streamed replies ------------------------------------------------------------------------

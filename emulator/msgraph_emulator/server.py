@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from . import admin, batch, entra, graph, tls
 from .faults import FaultRule, FaultSet
 from .reqlog import RequestLog
-from .replies import fault_reply
+from .replies import fault_reply, rewrite_reply
 from .scenario import read_scenario
 from .state import State
 from .util import PLAIN_JSON, Request, Response, Stream, auth_scheme, graph_error, new_guid, safe_query
@@ -504,6 +504,8 @@ class Emulator:  # pylint: disable=too-many-instance-attributes,too-many-public-
             # carry out a request it answers 429 or 503; the rule still allows any status.
             description += ' (work answered %d)' % self._handle(state, req).status
             resp = fault_reply(rule, req)
+        elif rule.action == 'rewrite':
+            resp = rewrite_reply(rule, self._handle(state, req))
         elif rule.replies:
             resp = fault_reply(rule, req)
         else:

@@ -15,6 +15,8 @@ description:
     and says for each whether it can still be cancelled, and why not.
   - Needs the Graph permission C(CrossTenantContentMigration.Read.All) (or C(CrossTenantContentMigration.ReadWrite.All))
     in the B(target) tenant. Graph lists the jobs whose target is the token's tenant.
+  - A listing follows only absolute C(https) links under Graph's own version root, and fails after 2,000 pages or
+    20,000 jobs. A read of one job answering for another job is refused.
 author:
   - msgraph.migrations maintainers (@msgraph-migrations)
 extends_documentation_fragment:

@@ -15,6 +15,10 @@ description:
     and says for each whether a cancel can still go through (RV(tasks[].state)), where its workloads are
     (RV(tasks[].progress)) and which workloads block a cancel.
   - The job is read once too, since its state (cutting over, ended, past C(completeAfterDateTime)) can forbid every cancel.
+  - A listing follows only absolute C(https) links under Graph's own version root, and fails after 2,000 pages or
+    20,000 tasks (a job holds at most 2,000 users). It also fails when a listed task has no usable id (a GUID), or one id
+    is listed twice with different contents; the same task listed twice alike is taken once.
+  - A read answering for another task or job than asked is refused.
   - Needs the Graph permission C(CrossTenantContentMigration.Read.All) (or C(CrossTenantContentMigration.ReadWrite.All))
     in the B(target) tenant.
 author:
@@ -81,8 +85,9 @@ job_id:
   sample: add14989-2b21-4001-81bd-a18b0bac1dea
 tasks:
   description:
-    - The tasks (filtered by O(state)), each as Graph sent it, plus the keys C(state), C(state_reason), C(progress),
-      C(workloads) and C(blocking_workloads) that this module adds.
+    - The tasks (filtered by O(state)), each with the fields of Graph's task this collection uses (C(id), C(taskType),
+      C(lastUpdatedDateTime) and C(currentStatus), each workload with its C(service), C(status), C(message) and C(errors)),
+      plus the keys C(state), C(state_reason), C(progress), C(workloads) and C(blocking_workloads) that this module adds.
   returned: success
   type: list
   elements: dict
@@ -90,6 +95,10 @@ tasks:
     id:
       description: The task id (the user's object id in the target tenant), as Graph sent it.
       type: str
+    taskType:
+      description: The kind of task, as Graph sent it.
+      type: str
+      sample: Users
     currentStatus:
       description: Graph's workload statuses, one entry per workload (service).
       type: list

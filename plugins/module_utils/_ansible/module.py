@@ -9,7 +9,7 @@
 argument spec, checks the libraries, resolves settings and the credential (no
 request yet), runs the module's work, and turns every outcome into
 ``exit_json``/``fail_json``: the module's context (ids once validated) goes into
-every result, and no message leaves without being scrubbed of secrets.
+every result, and no string of a result leaves without being scrubbed of secrets.
 """
 
 from __future__ import annotations
@@ -126,10 +126,16 @@ class GraphModule:
         result.update(fields)
         return result
 
+    def _scrubbed(self, fields: dict[str, Any]) -> dict[str, Any]:
+        # Results carry server text (messages, errors, task and job bodies): every string, keys included,
+        # goes through the redactor, so no field can quote a secret or a token (or a long piece of one).
+        return self.redactor.scrub_data(self._result(fields))
+
     def exit(self, **fields: Any) -> NoReturn:
-        self.ansible.exit_json(**self._result(fields))
+        self.ansible.exit_json(**self._scrubbed(fields))
         raise AssertionError('unreachable')  # exit_json does not return
 
     def fail(self, msg: str, **fields: Any) -> NoReturn:
-        self.ansible.fail_json(msg=self.redactor.scrub(msg), **self._result(fields))
+        fields['msg'] = msg
+        self.ansible.fail_json(**self._scrubbed(fields))
         raise AssertionError('unreachable')  # fail_json does not return

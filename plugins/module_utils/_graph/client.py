@@ -35,8 +35,10 @@ from ansible_collections.msgraph.migrations.plugins.module_utils._http.retry imp
 )
 from ansible_collections.msgraph.migrations.plugins.module_utils._http.transport import Transport
 
-# Bounds on a paged listing: Graph's pages hold up to 999 items; a job holds at most tens of thousands.
+# Bounds on a paged listing (documented in the info modules): Graph's pages hold 20 items by default and up
+# to 999; a job holds at most 2,000 users, so these leave ten times that room (old jobs, other shapes), and no more.
 MAX_PAGES = 2000
+MAX_LISTED_ITEMS = 20000
 MAX_BATCH_REQUESTS = 20
 
 
@@ -167,6 +169,8 @@ class GraphClient:
         with self._token_lock:
             if self._token is None:
                 self._token = self._credential.get_token(deadline=deadline)
+                # Whatever credential produced it, the token this run sends is never printed (nor a piece of it).
+                self.redactor.add(self._token)
             return self._token
 
     def _refresh(self, stale: str, deadline: Deadline) -> str:
@@ -174,24 +178,51 @@ class GraphClient:
         with self._token_lock:
             if self._token == stale:
                 self._token = self._credential.get_token(force_refresh=True, deadline=deadline)
+                self.redactor.add(self._token)
             return self._token or ''
 
     # ----- the one request path ------------------------------------------------------------
 
     def url_for(self, path: str) -> str:
-        """The absolute URL of ``path`` (relative to the version root), or ``path`` itself when it is
-        an absolute URL on Graph's own scheme and host (``@odata.nextLink``); anything else fails."""
-        if not path.startswith(('http://', 'https://')):
+        """The absolute URL of ``path``: our own paths (``/solutions/...``, relative to the version root) are put
+        under it; anything else must be a link Graph sent (``@odata.nextLink``) that ``checked_link`` accepts."""
+        if path.startswith('/') and not path.startswith('//'):
             return self.settings.graph_root + path
+        return self.checked_link(path)
+
+    def checked_link(self, link: Any) -> str:
+        """``link`` when it is an absolute https URL under Graph's own version root, as Graph writes its
+        ``@odata.nextLink``; anything else (relative, another scheme or host, another version) is refused,
+        never glued onto the root: it fails naming the link (scrubbed, clipped)."""
+        problem = self._link_problem(link)
+        if problem:
+            shown = self.redactor.server_text(link if isinstance(link, str) else repr(link), 160)
+            raise GraphMigrationsError('Graph sent a link to follow (@odata.nextLink) that is not an absolute URL under %s/ (%s): the link '
+                                       "'%s' was refused; it was not followed." % (self.settings.graph_root, problem, shown))
+        return link
+
+    def _link_problem(self, link: Any) -> str:
+        """Why ``link`` is not a URL under Graph's own root, or '' when it is."""
+        if not isinstance(link, str):
+            return 'it is not a string'
+        if any(ch.isspace() or not ch.isprintable() or ch == '\\' for ch in link):
+            return 'it holds spaces, control characters or backslashes'
+        scheme, host = self._origin
+        if not link.startswith(scheme + '://'):
+            # Graph writes its links absolute and in lower case; a relative or HTTPS:// link was rewritten on the way.
+            return 'it is relative' if '://' not in link else 'its scheme is not %s as Graph writes it' % scheme
         try:
-            parts = urlsplit(path)
-            same = (parts.scheme, parts.netloc) == self._origin and parts.path.startswith('/%s/' % self.settings.api_version)
+            parts = urlsplit(link)
         except ValueError:
-            same = False
-        if not same:
-            raise GraphMigrationsError('Graph sent a link to follow (@odata.nextLink) outside %s; it was not followed.'
-                                       % self.settings.graph_root)
-        return path
+            return 'it is not a URL'
+        if parts.netloc.lower() != host.lower():
+            return 'it points to another host'
+        if not parts.path.startswith(urlsplit(self.settings.graph_root).path + '/'):
+            return 'it is outside API version %s' % self.settings.api_version
+        segments = parts.path.split('/')
+        if '.' in segments or '..' in segments:
+            return 'it holds dot segments'
+        return ''
 
     def request(self, method: str, path: str, *, json_body: Any = None, deadline: Deadline = NO_DEADLINE,
                 retry: bool = True, quiet: bool = False) -> GraphReply:
@@ -201,7 +232,7 @@ class GraphClient:
         Raises GraphTransportError when no usable reply came at all.
         """
         url = self.url_for(path)
-        shown = urlsplit(url).path if path.startswith('http') else path
+        shown = urlsplit(url).path if url != self.settings.graph_root + path else path
         attempt = 0
         in_doubt = False
         reached = False
@@ -283,11 +314,14 @@ class GraphClient:
 
     # ----- paging --------------------------------------------------------------------------
 
-    def list_all(self, path: str, deadline: Deadline = NO_DEADLINE) -> tuple[list[Any], GraphReply]:
-        """Every item of a collection, following ``@odata.nextLink`` (on Graph's own host only).
+    def list_all(self, path: str, deadline: Deadline = NO_DEADLINE, keep: Optional[Callable[[Any], Any]] = None,
+                 max_items: int = MAX_LISTED_ITEMS) -> tuple[list[Any], GraphReply]:
+        """Every item of a collection, following ``@odata.nextLink`` (on Graph's own root only).
 
-        Returns the items and the last page's reply: a failed page ends the listing with its
-        reply (callers check ``ok``); a 2xx page that is not a collection raises.
+        ``keep`` turns each item into what the caller needs as pages arrive (so whole pages are not
+        held). Returns the items and the last page's reply: a failed page ends the listing with its
+        reply (callers check ``ok``); a 2xx page that is not a collection, a refused link, or more
+        than MAX_PAGES pages or ``max_items`` items raise.
         """
         items: list[Any] = []
         seen: set[str] = set()
@@ -299,13 +333,18 @@ class GraphClient:
             if not isinstance(reply.body, dict) or not isinstance(reply.body.get('value'), list):
                 raise GraphMigrationsError('Listing %s returned something that is not a page of a collection (%s); a proxy or a wrong '
                                            'graph_endpoint may have answered.' % (path, reply.body_note or 'no "value" list'))
-            items.extend(reply.body['value'])
+            page = reply.body['value']
+            if len(items) + len(page) > max_items:
+                raise GraphMigrationsError('Listing %s returned more than %d items, the most one listing may hold; the listing was stopped '
+                                           'and nothing was judged from it.' % (path, max_items))
+            items.extend(page if keep is None else (keep(item) for item in page))
             link = reply.body.get('@odata.nextLink')
             if not link:
                 return items, reply
-            if not isinstance(link, str) or link in seen:
+            next_path = self.checked_link(link)
+            if next_path in seen:
                 raise GraphMigrationsError('Graph sent an @odata.nextLink that is not a new absolute URL while listing %s; '
                                            'the listing was stopped.' % path)
-            seen.add(link)
-            next_path = link
-        raise GraphMigrationsError('Listing %s took more than %d pages; the listing was stopped.' % (path, MAX_PAGES))
+            seen.add(next_path)
+        raise GraphMigrationsError('Listing %s took more than %d pages, the most one listing may take; the listing was stopped.'
+                                   % (path, MAX_PAGES))

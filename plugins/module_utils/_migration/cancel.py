@@ -32,12 +32,14 @@ from ansible_collections.msgraph.migrations.plugins.module_utils._migration.mode
     api_version_hint,
     assess_task,
     changed_since,
+    index_tasks,
     job_cancel_blocker,
     job_path,
     job_status_doubt,
     permission_hint,
     require_shape,
     task_cancel_path,
+    task_fields,
     task_path,
     tasks_path,
 )
@@ -185,26 +187,28 @@ class TaskCanceller:
 
     # ----- reads ---------------------------------------------------------------------------
 
-    def read(self, path: str, kind: str, what: str, deadline: Deadline, **context: Any) -> dict[str, Any]:
-        """GET one task or job; a failure or a reply of another shape raises."""
+    def read(self, path: str, kind: str, what: str, deadline: Deadline, expected_id: str, **context: Any) -> dict[str, Any]:
+        """GET one task or job; a failure, a reply of another shape or of another id than ``expected_id`` raises."""
         reply = self._client.request('GET', path, deadline=deadline)
         if not reply.ok:
             raise_for_reply(reply, 'Reading %s failed' % what, write=False, **context)
-        return require_shape(reply.body if reply.is_json else None, kind, what)
+        return require_shape(reply.body if reply.is_json else None, kind, what, expected_id)
 
     def read_task(self, job_id: str, task_id: str, deadline: Deadline) -> dict[str, Any]:
-        return self.read(task_path(job_id, task_id), 'task', 'task %s in job %s' % (task_id, job_id), deadline,
+        task = self.read(task_path(job_id, task_id), 'task', 'task %s in job %s' % (task_id, job_id), deadline, task_id,
                          job_id=job_id, task_id=task_id)
+        return task_fields(task)
 
     def read_job(self, job_id: str, deadline: Deadline) -> dict[str, Any]:
-        return self.read(job_path(job_id), 'job', 'job %s' % job_id, deadline, job_id=job_id)
+        return self.read(job_path(job_id), 'job', 'job %s' % job_id, deadline, job_id, job_id=job_id)
 
     def list_tasks(self, job_id: str, deadline: Deadline) -> dict[str, dict[str, Any]]:
-        """Every task of the job, by lower-case id, through one paged listing."""
-        items, reply = self._client.list_all(tasks_path(job_id), deadline)
+        """Every task of the job, by lower-case id, through one paged listing (each task with TASK_FIELDS only,
+        at most MAX_LISTED_ITEMS); tasks without a usable id or listed twice differently fail it (index_tasks)."""
+        items, reply = self._client.list_all(tasks_path(job_id), deadline, keep=task_fields)
         if not reply.ok:
             raise_for_reply(reply, 'Listing the tasks of job %s failed' % job_id, write=False, job_id=job_id)
-        return {str(item['id']).lower(): item for item in items if isinstance(item, dict) and isinstance(item.get('id'), str)}
+        return index_tasks(items, 'the tasks of job %s' % job_id)
 
     # ----- one task ------------------------------------------------------------------------
 

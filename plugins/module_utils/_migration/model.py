@@ -385,10 +385,62 @@ def changed_since(resource: Any, first_sent_at: float) -> Optional[bool]:
     return updated.timestamp() >= first_sent_at - EVIDENCE_SKEW_SECONDS
 
 
-def require_shape(body: Any, kind: str, what: str) -> dict[str, Any]:
-    """``body`` when it is a ``kind`` (task or job), else a failure saying what came instead."""
+def require_shape(body: Any, kind: str, what: str, expected_id: Optional[str] = None) -> dict[str, Any]:
+    """``body`` when it is a ``kind`` (task or job) with the id asked for (``expected_id``, in any case),
+    else a failure saying what came instead."""
     if (is_task if kind == 'task' else is_job)(body):
-        return body
+        if expected_id is None or body['id'].lower() == expected_id.lower():
+            return body
+        # Not the resource asked for: a cache, a proxy or a wrong endpoint answered for another one.
+        raise GraphMigrationsError('Reading %s returned %s %s instead, so the reply was refused and nothing was judged from it (a proxy or '
+                                   'a wrong graph_endpoint may have answered).' % (what, kind, clip(body['id'], 60)))
     shown = 'a reply that is not JSON' if body is None or isinstance(body, str) else 'JSON of another shape (%s)' % type(body).__name__
     raise GraphMigrationsError('Reading %s returned %s, not a %s; nothing can be judged from it (a proxy or a wrong '
                                'graph_endpoint may have answered).' % (what, shown, kind))
+
+
+# What the collection keeps of a task (all that its rules and results use; task_info documents these).
+TASK_FIELDS = ('id', 'taskType', 'lastUpdatedDateTime', 'currentStatus')
+WORKLOAD_FIELDS = ('service', 'status', 'message', 'errors')
+
+
+def task_fields(task: Any) -> Any:
+    """``task`` with only TASK_FIELDS (each workload with WORKLOAD_FIELDS); other shapes as they are,
+    so that the rules still see what was odd about them."""
+    if not isinstance(task, dict):
+        return task
+    kept = {name: task[name] for name in TASK_FIELDS if name in task}
+    workloads = kept.get('currentStatus')
+    if isinstance(workloads, list):
+        kept['currentStatus'] = [{name: entry[name] for name in WORKLOAD_FIELDS if name in entry} if isinstance(entry, dict) else entry
+                                 for entry in workloads]
+    return kept
+
+
+def index_tasks(items: list[Any], what: str) -> dict[str, dict[str, Any]]:
+    """A listing's tasks by lower-case id. An item without a usable id (a GUID), or one id listed twice with
+    different contents, fails the whole listing: dropping or choosing one would judge tasks silently.
+    The same task listed twice alike (pages that overlap) is taken once."""
+    tasks: dict[str, dict[str, Any]] = {}
+    without_id: list[Any] = []
+    differing: list[str] = []
+    for item in items:
+        task_id = item.get('id') if isinstance(item, dict) else None
+        if not isinstance(task_id, str) or not _GUID.fullmatch(task_id):
+            without_id.append(item)
+            continue
+        key = task_id.lower()
+        entry = dict(item, id=key)
+        if key not in tasks:
+            tasks[key] = item
+        elif dict(tasks[key], id=key) != entry and key not in differing:
+            differing.append(key)
+    if without_id:
+        raise GraphMigrationsError('Listing %s returned %d item(s) without a usable task id (a GUID), the first: %s; a proxy or a wrong '
+                                   'graph_endpoint may have answered, so nothing was judged from the listing. Run again, or read a task '
+                                   'with task_id.' % (what, len(without_id), clip(without_id[0], 120)))
+    if differing:
+        raise GraphMigrationsError('Listing %s returned %d task(s) more than once with different contents (%s); the listing changed while '
+                                   'it was paged, or a proxy answered, so nothing was judged from it. Run again.'
+                                   % (what, len(differing), ', '.join(differing[:5]) + (', ...' if len(differing) > 5 else '')))
+    return tasks
