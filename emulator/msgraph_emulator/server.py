@@ -504,6 +504,8 @@ class Emulator:  # pylint: disable=too-many-instance-attributes,too-many-public-
             # carry out a request it answers 429 or 503; the rule still allows any status.
             description += ' (work answered %d)' % self._handle(state, req).status
             resp = fault_reply(rule, req)
+        elif rule.action == 'rewrite_discovery':
+            resp = entra.rewrite_discovery(req, self._handle(state, req), rule.discovery)
         elif rule.replies:
             resp = fault_reply(rule, req)
         else:
