@@ -12,23 +12,25 @@ import base64
 import errno
 import json
 import os
+import time
 
 import msal
 import pytest
 
 from ansible_collections.msgraph.migrations.plugins.module_utils._auth import token_cache as token_cache_module
 from ansible_collections.msgraph.migrations.plugins.module_utils._auth.credentials import create_credential
-from ansible_collections.msgraph.migrations.plugins.module_utils._auth.entra_http import EntraHttpClient
+from ansible_collections.msgraph.migrations.plugins.module_utils._auth.entra_http import EndpointRefused, EntraHttpClient
 from ansible_collections.msgraph.migrations.plugins.module_utils._auth.token_cache import (
     CACHE_FILE_MAX_BYTES,
     DiscoveryCache,
     open_token_cache,
     token_cache_problem,
 )
+from ansible_collections.msgraph.migrations.plugins.module_utils._core.errors import AuthenticationError, GraphMigrationsError
 from ansible_collections.msgraph.migrations.plugins.module_utils._core.redact import Redactor
 from ansible_collections.msgraph.migrations.plugins.module_utils._http.retry import RetryPolicy
 
-from ansible_collections.msgraph.migrations.tests.unit.fakes import LOGIN, TENANT, EntraService, FakeTransport, make_settings
+from ansible_collections.msgraph.migrations.tests.unit.fakes import LOGIN, TENANT, EntraService, FakeTransport, discovery_document, make_settings, reply
 
 AUTHORITY = '%s/%s' % (LOGIN, TENANT)
 MEMORY = 'tokens are kept in memory for this task only'
@@ -257,3 +259,109 @@ def test_a_discovery_cache_without_health_still_raises_for_direct_callers(tmp_pa
     cache = DiscoveryCache(str(tmp_path / 'missing-directory' / 'discovery.json'))
     with pytest.raises(OSError):
         cache.put('https://login.example/t/v2.0/.well-known/openid-configuration', '{}')
+
+
+# ----- discovery replies that are not Entra ID's document ------------------------------------------
+
+DISCOVERY_URL = AUTHORITY + '/v2.0/.well-known/openid-configuration'
+SECRET = 'client-secret-value-1234'
+
+
+def document(**changes):
+    good = discovery_document(AUTHORITY)
+    good.update(changes)
+    return {k: v for k, v in good.items() if v is not None}
+
+
+class HostileEntra(EntraService):
+    """Answers the first discovery request with ``first`` (then the real document)."""
+
+    def __init__(self, first):
+        super().__init__(AUTHORITY)
+        self.first = [first]
+
+    def __call__(self, sent):
+        if sent.method == 'GET' and self.first:
+            return self.first.pop(0)
+        return super().__call__(sent)
+
+
+def credential_over(tmp_path, service, warnings=None, cache=True):
+    settings = make_settings(token_cache_path=str(tmp_path / 'cache' / 'tokens.json') if cache else None)
+    warnings = [] if warnings is None else warnings
+    store = open_token_cache(settings, warnings.append)
+    redactor = Redactor()
+    transport = FakeTransport(handler=service)
+    http = EntraHttpClient(transport, RetryPolicy(0), redactor, warnings.append, sleep=lambda seconds: None)
+    return create_credential(settings, http, redactor, store, environ={}), transport
+
+
+@pytest.mark.parametrize('cache', [True, False], ids=['cached', 'not-cached'])
+@pytest.mark.parametrize('first, words', [
+    (reply(200, raw=b'<html>Sign in to the guest network</html>', headers={'Content-Type': 'text/html'}), 'not JSON (text/html)'),
+    (reply(200, [1, 2]), 'not a JSON object'),
+    (reply(200, document(token_endpoint=None)), 'its token_endpoint is not a plain https URL'),
+    (reply(200, document(authorization_endpoint=None)), 'its authorization_endpoint is not a plain https URL'),
+    (reply(200, document(token_endpoint=AUTHORITY.replace('https:', 'http:') + '/oauth2/v2.0/token')), 'token_endpoint is not a plain https URL'),
+    (reply(200, document(token_endpoint='https://evil.example/%s/oauth2/v2.0/token' % TENANT)), 'names https://evil.example, not the authority'),
+    (reply(200, document(token_endpoint='https://login.example:8443/%s/oauth2/v2.0/token' % TENANT)), 'names https://login.example:8443'),
+    (reply(200, document(token_endpoint='https://user@login.example/%s/oauth2/v2.0/token' % TENANT)), 'token_endpoint is not a plain https URL'),
+    (reply(200, document(authorization_endpoint='https://evil.example/authorize')), 'its authorization_endpoint names https://evil.example'),
+], ids=['html', 'list', 'no-token-endpoint', 'no-authorize', 'http', 'other-host', 'other-port', 'userinfo', 'authorize-elsewhere'])
+def test_a_discovery_reply_that_is_not_usable_fails_clearly_sends_nothing_and_is_not_cached(tmp_path, first, words, cache):
+    service = HostileEntra(first)
+    credential, transport = credential_over(tmp_path, service, cache=cache)
+    with pytest.raises(GraphMigrationsError) as caught:
+        credential.get_token()
+    assert not isinstance(caught.value, AuthenticationError), 'never blamed on Entra ID'
+    message = caught.value.message
+    assert words in message and 'OIDC discovery' in message and 'no credential was sent' in message and 'authority_host' in message
+    assert caught.value.result['error']['host'] == 'login.example'
+    assert [sent.method for sent in transport.sent] == ['GET'] and SECRET not in message
+    discovery_file = tmp_path / 'cache' / 'oidc-discovery.json'
+    assert not discovery_file.exists()
+    again, transport = credential_over(tmp_path, service, cache=cache)
+    assert again.get_token() == 'access-token-1'
+    assert [sent.method for sent in transport.sent] == ['GET', 'POST']
+    assert discovery_file.exists() is cache
+
+
+def test_the_authority_compares_without_case_and_with_the_default_port(tmp_path):
+    service = HostileEntra(reply(200, document(token_endpoint='HTTPS://LOGIN.EXAMPLE:443/%s/oauth2/v2.0/token' % TENANT)))
+    credential, transport = credential_over(tmp_path, service)
+    service.authority = 'HTTPS://LOGIN.EXAMPLE:443/' + TENANT  # where the document sends the token request
+    assert credential.get_token() == 'access-token-1'
+    assert [sent.method for sent in transport.sent] == ['GET', 'POST']
+
+
+@pytest.mark.parametrize('body', [
+    '<html>portal</html>', '[]',
+    json.dumps(document(token_endpoint='https://evil.example/%s/oauth2/v2.0/token' % TENANT)),
+], ids=['html', 'list', 'other-host'])
+def test_a_bad_discovery_entry_cached_by_an_older_version_is_ignored_and_replaced(tmp_path, body):
+    directory = tmp_path / 'cache'
+    directory.mkdir(mode=0o700)
+    discovery_file = directory / 'oidc-discovery.json'
+    discovery_file.write_text(json.dumps({DISCOVERY_URL: {'body': body, 'saved': time.time()}}))
+    os.chmod(str(discovery_file), 0o600)
+    credential, transport = credential_over(tmp_path, EntraService(AUTHORITY))
+    assert credential.get_token() == 'access-token-1'
+    assert [(sent.method, sent.url) for sent in transport.sent] == [('GET', DISCOVERY_URL), ('POST', AUTHORITY + '/oauth2/v2.0/token')]
+    assert json.loads(json.loads(discovery_file.read_text())[DISCOVERY_URL]['body']) == discovery_document(AUTHORITY)
+
+
+def test_a_post_to_another_host_than_the_authority_is_refused_before_anything_is_sent():
+    transport, redactor = FakeTransport(), Redactor()
+    http = EntraHttpClient(transport, RetryPolicy(0), redactor, [].append)
+    http.authority = LOGIN
+    with pytest.raises(EndpointRefused) as caught:
+        http.post('https://evil.example/t/oauth2/v2.0/token', data={'client_secret': SECRET})
+    assert transport.sent == [] and 'token request would go to evil.example, not to the authority https://login.example' in caught.value.message
+    assert redactor.scrub(SECRET) == SECRET, 'the secret was not even looked at'
+
+
+def test_without_an_authority_posts_go_where_msal_says(tmp_path):
+    """Managed identity: the endpoint comes from the environment, so no authority is set and nothing is refused."""
+    transport = FakeTransport(reply(200, {'ok': True}))
+    http = EntraHttpClient(transport, RetryPolicy(0), Redactor(), [].append)
+    assert http.post('http://169.254.169.254.example/msi/token', data={}).status_code == 200
