@@ -28,6 +28,7 @@ import contextlib
 import json
 import os
 import stat
+import threading
 import time
 from typing import Any, Callable, Iterator, Optional
 
@@ -52,6 +53,7 @@ CACHE_FILE_MAX_BYTES = 4 * 1024 * 1024
 _CREDENTIAL_TYPES = ('AccessToken', 'RefreshToken', 'IdToken', 'Account', 'AppMetadata')
 _KEY_FIELDS = ('home_account_id', 'environment', 'client_id', 'realm', 'target', 'ext_cache_key', 'family_id', 'key_id')
 _NUMBER_FIELDS = ('expires_on', 'refresh_on', 'cached_at', 'extended_expires_on')
+_JSON_NAMES = {list: 'list', type(None): 'null', bool: 'true or false', int: 'number', float: 'number', str: 'string'}
 
 
 def _private(path: str, directory: bool) -> Optional[str]:
@@ -99,7 +101,7 @@ def _number_like(value: Any) -> bool:
 def token_cache_problem(data: Any) -> Optional[str]:
     """Why msal could not use ``data`` as its cache (None when it can): the shape it reads, down to each entry."""
     if not isinstance(data, dict):
-        return 'it holds a JSON %s, not an object' % type(data).__name__.replace('NoneType', 'null')
+        return 'it holds a JSON %s, not an object' % _JSON_NAMES.get(type(data), type(data).__name__)
     for credential_type in _CREDENTIAL_TYPES:
         entries = data.get(credential_type, {})
         if not isinstance(entries, dict):
@@ -191,7 +193,7 @@ class DiscoveryCache:
 
 def _write_private(path: str, text: str) -> None:
     """Write ``text`` through a 0600 temporary file and a rename (readers never see half a file)."""
-    temporary = '%s.%d.tmp' % (path, os.getpid())
+    temporary = '%s.%d.%d.tmp' % (path, os.getpid(), threading.get_ident())
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         with os.fdopen(descriptor, 'w', encoding='utf-8') as handle:
