@@ -48,6 +48,8 @@ LOCK_WAIT_SECONDS = 60.0
 # A cache file larger than this is not read (each fork would hold it in memory several times over). A token
 # cache holds a few kilobytes per app and cloud, a discovery cache a few per authority.
 CACHE_FILE_MAX_BYTES = 4 * 1024 * 1024
+# Entra ID's discovery document is about 2 KB: a much larger one is used, but not kept.
+DISCOVERY_MAX_CACHED_BYTES = 256 * 1024
 
 # The entry types msal reads, and the fields of an entry that msal turns into strings or numbers.
 _CREDENTIAL_TYPES = ('AccessToken', 'RefreshToken', 'IdToken', 'Account', 'AppMetadata')
@@ -179,10 +181,13 @@ class DiscoveryCache:
         return None
 
     def put(self, url: str, body: str) -> None:
-        if self._health is not None and not self._health.usable:
+        if (self._health is not None and not self._health.usable) or len(body) > DISCOVERY_MAX_CACHED_BYTES:
             return
-        data = self._load()
-        data[url] = {'body': body, 'saved': time.time()}
+        now = time.time()
+        # Entries past their day are dropped, so the file holds only what a run may still use.
+        data = {key: entry for key, entry in self._load().items()
+                if isinstance(entry, dict) and isinstance(entry.get('saved'), (int, float)) and 0 <= now - entry['saved'] < DISCOVERY_MAX_AGE_SECONDS}
+        data[url] = {'body': body, 'saved': now}
         try:
             _write_private(self._path, json.dumps(data))
         except OSError as exc:

@@ -365,3 +365,15 @@ def test_without_an_authority_posts_go_where_msal_says(tmp_path):
     transport = FakeTransport(reply(200, {'ok': True}))
     http = EntraHttpClient(transport, RetryPolicy(0), Redactor(), [].append)
     assert http.post('http://169.254.169.254.example/msi/token', data={}).status_code == 200
+
+
+def test_the_discovery_cache_drops_expired_entries_and_keeps_no_huge_document(tmp_path, monkeypatch):
+    path = tmp_path / 'discovery.json'
+    cache = DiscoveryCache(str(path))
+    cache.put('https://login.example/old/v2.0/.well-known/openid-configuration', '{"a": 1}')
+    later = time.time() + token_cache_module.DISCOVERY_MAX_AGE_SECONDS + 1
+    monkeypatch.setattr(token_cache_module.time, 'time', lambda: later)
+    cache.put(DISCOVERY_URL, '{"b": 2}')
+    assert list(json.loads(path.read_text())) == [DISCOVERY_URL]
+    cache.put('https://login.example/big/v2.0/.well-known/openid-configuration', ' ' * (token_cache_module.DISCOVERY_MAX_CACHED_BYTES + 1))
+    assert list(json.loads(path.read_text())) == [DISCOVERY_URL]
