@@ -161,6 +161,23 @@ def openid_configuration(state: State, req: Request, tenant_name: str) -> Respon
     return json_response(200, config, ENTRA_JSON)
 
 
+def rewrite_discovery(req: Request, resp: Response, fields: dict[str, Any]) -> Response:
+    """The real discovery reply with ``fields`` set (None removes one): a document naming another host, for instance.
+
+    Only a 200 discovery document is rewritten; any other reply (the key set, an unknown tenant) is left as it is."""
+    if resp.status != 200 or not isinstance(resp.json_body, dict) or not req.path.endswith('/.well-known/openid-configuration'):
+        return resp
+    document = dict(resp.json_body)
+    for name, value in fields.items():
+        if value is None:
+            document.pop(name, None)
+        else:
+            document[name] = value
+    rewritten = json_response(200, document, resp.headers.get('Content-Type') or ENTRA_JSON)
+    rewritten.headers = dict(resp.headers, **rewritten.headers)
+    return rewritten
+
+
 def jwks(state: State, req: Request, tenant_name: str) -> Response:
     """GET /{tenant}/discovery/v2.0/keys: the emulator signs nothing, so the key set is empty."""
     if state.tenant(tenant_name) is None:

@@ -15,7 +15,7 @@ from typing import Any, Optional
 from .util import Request, clip
 
 KINDS = ('graph', 'token', 'msi', 'oidc', 'batch')
-ACTIONS = ('drop', 'drop_after_work', 'status_after_work', 'hang', 'expire_tokens', 'trickle', 'oversized', 'echo', 'rewrite')
+ACTIONS = ('drop', 'drop_after_work', 'status_after_work', 'hang', 'expire_tokens', 'trickle', 'oversized', 'echo', 'rewrite', 'rewrite_discovery')
 # What action: rewrite may change in the real reply (see emulator/README.md).
 REWRITE_KEYS = frozenset({'next_link', 'id', 'drop_item_id', 'duplicate_item', 'repeat_item'})
 MAX_CUT_CHARS = 10000
@@ -31,7 +31,7 @@ MAX_BODY_BYTES = 8 * 1024 ** 3
 _RULE_KEYS = frozenset({
     'name', 'match', 'status', 'retry_after', 'error_code', 'error_message', 'body', 'content_type', 'headers', 'location',
     'action', 'seconds', 'bytes_per_second', 'body_bytes', 'chunked', 'latency_ms', 'times', 'skip', 'every', 'probability', 'seed',
-    'cut_chars', 'rewrite',
+    'cut_chars', 'rewrite', 'discovery',
 })
 _MATCH_KEYS = frozenset({'method', 'path', 'kind', 'in_batch'})
 _HEADER_VALUE_RE = re.compile(r'^[^\x00-\x1f\x7f]*$')
@@ -173,6 +173,22 @@ class FaultRule:  # pylint: disable=too-many-instance-attributes
             raise FaultError('location is for a plain redirect (a status, no %s)' % self.action)
         if self.status is None and self.action is None and not self.latency_ms:
             raise FaultError('a rule needs a status, an action or latency_ms')
+        self._parse_discovery(spec)
+
+    def _parse_discovery(self, spec: dict[str, Any]) -> None:
+        self.discovery: dict[str, Any] = {}
+        if self.action != 'rewrite_discovery':
+            if spec.get('discovery') is not None:
+                raise FaultError('discovery is only for action: rewrite_discovery')
+            return
+        discovery = spec.get('discovery')
+        if not isinstance(discovery, dict) or not discovery or not all(isinstance(key, str) for key in discovery):
+            raise FaultError('action rewrite_discovery needs discovery: a mapping of document fields to set (null removes one)')
+        if self.kind != 'oidc':
+            raise FaultError('action rewrite_discovery needs match.kind: oidc')
+        if self.status is not None or self.body is not None:
+            raise FaultError('action rewrite_discovery changes the real document: status and body are not allowed')
+        self.discovery = dict(discovery)
 
     def _parse_rewrite(self, rewrite: Any) -> None:
         self.rewrite: dict[str, Any] = {}
@@ -272,6 +288,8 @@ class FaultRule:  # pylint: disable=too-many-instance-attributes
             parts.append('echo cut %d' % self.cut_chars)
         elif self.action == 'rewrite':
             parts.append('rewrite %s' % ','.join(sorted(self.rewrite)))
+        elif self.action == 'rewrite_discovery':
+            parts.append('rewrite_discovery %s' % ','.join(sorted(self.discovery)))
         elif self.action:
             parts.append(self.action)
         if self.status is not None or self.action in REPLY_ACTIONS:

@@ -506,6 +506,8 @@ class Emulator:  # pylint: disable=too-many-instance-attributes,too-many-public-
             resp = fault_reply(rule, req)
         elif rule.action == 'rewrite':
             resp = rewrite_reply(rule, self._handle(state, req))
+        elif rule.action == 'rewrite_discovery':
+            resp = entra.rewrite_discovery(req, self._handle(state, req), rule.discovery)
         elif rule.replies:
             resp = fault_reply(rule, req)
         else:

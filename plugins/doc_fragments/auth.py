@@ -75,8 +75,13 @@ options:
     description:
       - The token cache file. Its directory is created with mode C(0700) and the file with mode C(0600).
       - A cache file or directory with wider permissions, another owner, or that is a symbolic link is not used
-        (the task warns and keeps its token in memory). A corrupt cache is ignored and rebuilt.
-      - The cache holds access tokens and Entra ID's public discovery document, never a secret, certificate or assertion.
+        (the task warns and keeps its token in memory).
+      - A cache file that is corrupt, in a shape msal cannot use, or larger than 4 MiB (the discovery cache beside it
+        likewise) is not loaded; the task warns and the file is rebuilt with the next write.
+      - When the lock file cannot be created or the cache cannot be read or written (a read-only or full disk), the task
+        warns once and keeps its token in memory. A cache never fails a task.
+      - The cache holds access tokens and Entra ID's public discovery document (kept only when its endpoints are https on
+        the host of O(authority_host)), never a secret, certificate or assertion.
       - Defaults to C(msgraph.migrations/msal-token-cache.json) under E(XDG_CACHE_HOME), or under C(~/.cache) without it.
     type: path
 notes:

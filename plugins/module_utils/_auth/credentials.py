@@ -184,6 +184,8 @@ class _ConfidentialClientCredential(_MsalCredential):
         raise NotImplementedError
 
     def _create_app(self) -> Any:
+        # Discovery documents and token requests must stay on this authority (see EntraHttpClient).
+        self._http.authority = self._settings.authority_host
         return self._msal.ConfidentialClientApplication(
             self._settings.client_id,
             client_credential=self._client_credential(),

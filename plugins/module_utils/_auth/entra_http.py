@@ -11,17 +11,26 @@ timeout, size cap), the same retry rule (429 and 5xx, ``Retry-After``,
 carries (client secret, client assertion, identity header) is registered with the
 redactor before it is sent, and the last refusal is kept as safe fields, since msal
 itself turns some refusals into exceptions whose text quotes the reply.
+
+msal learns where to post the credential from the OIDC discovery document, so that
+document is checked before msal sees it (and before it is cached): a JSON object whose
+``authorization_endpoint`` and ``token_endpoint`` are https URLs on the authority's own
+scheme, host and port. A captive-portal page or a document naming another host fails
+the run, naming what was refused, and is never cached; a bad cached entry is ignored.
+Every POST must go to the authority too. The ``issuer`` is not compared: Entra ID's
+sovereign clouds name another host there (login.partner.microsoftonline.cn).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Optional
 from urllib.parse import urlsplit
 
-from ansible_collections.msgraph.migrations.plugins.module_utils._core.errors import TransportError
+from ansible_collections.msgraph.migrations.plugins.module_utils._core.errors import GraphMigrationsError, TransportError
 from ansible_collections.msgraph.migrations.plugins.module_utils._core.redact import Redactor
 from ansible_collections.msgraph.migrations.plugins.module_utils._core.settings import host_of
 from ansible_collections.msgraph.migrations.plugins.module_utils._http.retry import NO_DEADLINE, Deadline, RetryPolicy
@@ -30,6 +39,40 @@ from ansible_collections.msgraph.migrations.plugins.module_utils._http.transport
 # Form fields and headers of token requests that carry a credential.
 SECRET_FIELDS = frozenset(('client_secret', 'client_assertion', 'assertion', 'password', 'refresh_token'))
 SECRET_HEADERS = frozenset(('authorization', 'x-identity-header', 'secret'))
+# The fields of a discovery document msal uses: each must be on the authority.
+DISCOVERY_ENDPOINTS = ('authorization_endpoint', 'token_endpoint')
+_DEFAULT_PORTS = {'https': 443, 'http': 80}
+
+
+class EndpointRefused(GraphMigrationsError):
+    """A discovery reply that is not a usable document, or a request to a host other than the authority: nothing was sent there."""
+
+    def __init__(self, host: str, problem: str) -> None:
+        super().__init__('Could not get a token from %s: %s; no credential was sent. Check authority_host and any proxy (HTTPS_PROXY, NO_PROXY).'
+                         % (host, problem), error=dict(code=None, message=problem, host=host, status=None))
+        self.host = host
+        self.problem = problem
+
+
+def origin(url: Any) -> Optional[tuple[str, str, int]]:
+    """(scheme, host, port) of ``url``, lower-case and with the default port filled in; None when it has none."""
+    if not isinstance(url, str):
+        return None
+    try:
+        parts = urlsplit(url.strip())
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if not host or scheme not in _DEFAULT_PORTS or '@' in parts.netloc:
+        return None
+    return scheme, host.lower(), port or _DEFAULT_PORTS[scheme]
+
+
+def _shown(where: tuple[str, str, int]) -> str:
+    scheme, host, port = where
+    host = '[%s]' % host if ':' in host else host
+    return '%s://%s' % (scheme, host) if port == _DEFAULT_PORTS[scheme] else '%s://%s:%d' % (scheme, host, port)
 
 
 @dataclass(frozen=True)
@@ -68,21 +111,58 @@ class EntraHttpClient:
         self.last_refusal: Optional[Refusal] = None
         # Where OIDC discovery documents are kept between runs (set by the token store), or None.
         self.discovery: Any = None
+        # The authority (https://host[:port]) that discovery documents and POSTs must stay on (set by the
+        # client credentials methods), or None (managed identity: the endpoint comes from the environment).
+        self.authority: Optional[str] = None
 
     def get(self, url: str, params: Any = None, headers: Optional[Mapping[str, str]] = None, **_ignored: Any) -> HttpReply:
-        discovery = self.discovery if self.discovery is not None and not params and 'openid-configuration' in url else None
+        if _purpose(url) != 'discovery request':
+            return self._send('GET', url, params=params, headers=headers)
+        discovery = self.discovery if self.discovery is not None and not params else None
         if discovery is not None:
             cached = discovery.get(url)
-            if cached is not None:
+            # An entry an older version cached without checking it is ignored (and replaced below).
+            if cached is not None and self._discovery_problem(url, cached, 'application/json') is None:
                 return HttpReply(200, {'Content-Type': 'application/json'}, cached.encode('utf-8'), url)
         reply = self._send('GET', url, params=params, headers=headers)
-        if discovery is not None and reply.status_code == 200:
+        if reply.status_code != 200:
+            return reply  # msal reports a refusal (kept in last_refusal); 5xx were retried
+        problem = self._discovery_problem(url, reply.text, reply.headers.get('Content-Type'))
+        if problem is not None:
+            raise EndpointRefused(host_of(url), 'the OIDC discovery reply (HTTP 200) is not usable: %s' % problem)
+        if discovery is not None:
             discovery.put(url, reply.text)
         return reply
 
     def post(self, url: str, params: Any = None, data: Any = None, headers: Optional[Mapping[str, str]] = None,
              **_ignored: Any) -> HttpReply:
+        authority = origin(self.authority)
+        if authority is not None and origin(url) != authority:
+            # Checked before the secrets are registered or anything is sent: a credential never leaves for another host.
+            raise EndpointRefused(host_of(self.authority or ''), 'the %s would go to %s, not to the authority %s'
+                                  % (_purpose(url), self._redactor.server_text(host_of(url), 80), _shown(authority)))
         return self._send('POST', url, params=params, data=data, headers=headers)
+
+    def _discovery_problem(self, url: str, text: str, content_type: Optional[str]) -> Optional[str]:
+        """Why ``text`` is not a discovery document msal may use for the authority of ``url`` (None when it is)."""
+        try:
+            document = json.loads(text)
+        except (ValueError, RecursionError):
+            shown = self._redactor.server_text((content_type or 'no content type').split(';')[0], 60)
+            return 'the reply was not JSON (%s), so it did not come from Entra ID' % shown
+        if not isinstance(document, dict):
+            return 'it is not a JSON object'
+        authority = origin(self.authority) or origin(url)
+        if authority is None or authority[0] != 'https':
+            return 'the authority is not an https URL'
+        for field in DISCOVERY_ENDPOINTS:
+            value = document.get(field)
+            where = origin(value)
+            if where is None or where[0] != 'https':
+                return 'its %s is not a plain https URL' % field
+            if where != authority:
+                return 'its %s names %s, not the authority %s' % (field, self._redactor.server_text(_shown(where), 80), _shown(authority))
+        return None
 
     def close(self) -> None:
         """The transport belongs to the module run, which closes it."""

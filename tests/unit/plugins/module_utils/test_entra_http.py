@@ -148,7 +148,7 @@ def test_the_callers_deadline_bounds_the_retries():
 
 def test_discovery_documents_are_served_from_the_cache(tmp_path):
     """A warm run sends no discovery request; a failed discovery is not cached; other URLs are not cached."""
-    document = {'token_endpoint': TOKEN_URL}
+    document = {'token_endpoint': TOKEN_URL, 'authorization_endpoint': TOKEN_URL.replace('/token', '/authorize')}
     transport = FakeTransport(reply(500, {}), reply(200, document), reply(200, {'other': 1}), reply(200, {'other': 2}))
     http, _warnings, _sleeps = entra(transport, max_retries=0)
     http.discovery = DiscoveryCache(str(tmp_path / 'discovery.json'))

@@ -116,7 +116,7 @@ def test_no_cache_for_a_given_access_token_or_when_turned_off(tmp_path):
 
 
 def test_without_msal_extensions_tokens_stay_in_memory(tmp_path, monkeypatch):
-    def missing(path):
+    def missing(path, health=None):
         raise ImportError('No module named msal_extensions')
 
     monkeypatch.setattr(token_cache_module, '_persisted_cache', missing)
