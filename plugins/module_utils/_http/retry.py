@@ -82,13 +82,18 @@ class Deadline:
     def __init__(self, seconds: Optional[float] = None, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self.seconds = seconds
-        self._end = None if seconds is None else clock() + seconds
+        self._start = clock()
+        self._end = None if seconds is None else self._start + seconds
 
     def remaining(self) -> float:
         """Seconds left (infinite without a deadline, never below zero)."""
         if self._end is None:
             return math.inf
         return max(0.0, self._end - self._clock())
+
+    def elapsed(self) -> float:
+        """Seconds since the deadline was set (the real time spent under it)."""
+        return self._clock() - self._start
 
     @property
     def expired(self) -> bool:
