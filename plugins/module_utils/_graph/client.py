@@ -156,6 +156,8 @@ class GraphClient:
         self._wall_clock = wall_clock
         self._token: Optional[str] = None
         self._token_lock = threading.Lock()
+        # Pages of collections read so far in this run, for "how far the listing got" when a deadline stops one.
+        self.pages_listed = 0
         origin = urlsplit(settings.graph_endpoint)
         self._origin = (origin.scheme, origin.netloc)
 
@@ -298,6 +300,7 @@ class GraphClient:
                 raise GraphMigrationsError('Listing %s returned something that is not a page of a collection (%s); a proxy or a wrong '
                                            'graph_endpoint may have answered.' % (path, reply.body_note or 'no "value" list'))
             items.extend(reply.body['value'])
+            self.pages_listed += 1
             link = reply.body.get('@odata.nextLink')
             if not link:
                 return items, reply
