@@ -453,10 +453,9 @@ def main() -> None:
         wait = None
         if params['wait'] and not module.check_mode and waiting:
             wait = wait_for(canceller, job_id, [report.task_id for report in waiting], len(reports) == 1, session.deadline, params['wait_timeout'])
-            final = wait.latest if isinstance(wait.latest, dict) else {}
             for report in waiting:
-                if report.task_id in final:
-                    report.task = final[report.task_id]
+                if report.task_id in wait.last_seen:
+                    report.task = wait.last_seen[report.task_id]
                     report.after = assess_task(report.task).statuses
 
         if params['task_ids'] is None:

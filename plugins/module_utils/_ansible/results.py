@@ -161,7 +161,7 @@ def deadline_note(deadline: Deadline, pages_listed: Optional[int] = None) -> str
 
     ``pages_listed``: for a listing, how many of its pages had been read (nothing of it is returned).
     """
-    if not deadline.expired:
+    if not deadline.reached:
         return ''
     if pages_listed is not None:
         return ('The run reached timeout_total (%g s) after reading %d page(s) of the listing, and stopped there; nothing is returned. '

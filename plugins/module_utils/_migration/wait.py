@@ -51,7 +51,7 @@ class WaitTimeout(GraphMigrationsError):
 
 
 @dataclass
-class WaitReport:
+class WaitReport:  # pylint: disable=too-many-instance-attributes
     """How a wait ended. ``latest`` is the last successful read (None when none succeeded)."""
 
     status: str
@@ -62,6 +62,8 @@ class WaitReport:
     still_pending: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     error: Optional[dict[str, Any]] = None
+    # For tasks: each task waited for as last read (a task missing from the last read keeps what an earlier one showed).
+    last_seen: dict[str, Any] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
@@ -145,12 +147,20 @@ def watch_tasks(read_tasks: Callable[[], dict[str, Any]], task_ids: list[str], d
     A task missing from a read is not waited for, but it is not settled either: when it is still
     missing from the last read, the report says so (``missing``) and the wait counts as failed.
     """
+    seen: dict[str, Any] = {}
+
+    def read() -> dict[str, Any]:
+        tasks = read_tasks()
+        seen.update((task_id, tasks[task_id]) for task_id in task_ids if task_id in tasks)
+        return tasks
+
     def pending_of(tasks: dict[str, Any]) -> list[str]:
         return [task_id for task_id in task_ids if task_id in tasks and assess_task(tasks[task_id]).pending_cancel]
 
     one = len(task_ids) == 1
-    report = _report(_poll(read_tasks, pending_of, deadline, sleep), 'the task' if one else 'the tasks',
+    report = _report(_poll(read, pending_of, deadline, sleep), 'the task' if one else 'the tasks',
                      'this task is' if one else 'these tasks are', 'The cancel was accepted.' if one else 'The cancels were accepted.')
+    report.last_seen = seen
     if report.status in (SETTLED, TIMED_OUT) and isinstance(report.latest, dict):
         report.missing = [task_id for task_id in task_ids if task_id not in report.latest]
     if report.missing and report.status == SETTLED:
