@@ -24,14 +24,22 @@ options:
   wait:
     description:
       - Whether to wait, after the cancel, until nothing cancelled is C(pendingCancel) any more (Graph moves it to
-        C(cancelled)), polling with backoff.
-      - Waits for what this run cancelled and for what was already C(pendingCancel). The result then shows the final state.
+        C(cancelled)), polling with backoff (after 1, 2, 4 and 8 seconds, then every 15 seconds).
+      - Waits for what this run cancelled and for what was already C(pendingCancel). The result then shows the final state,
+        and RV(wait) how the wait ended.
+      - The wait never changes the cancels' results. When it does not settle - O(wait_timeout) passes with something still
+        C(pendingCancel), a read during the wait fails (for example 403, 404, 500, a link to another host, no time left),
+        or a task waited for is no longer in the job's listing - the task fails with RV(wait.status) saying which, and
+        keeps every cancel's result (C(changed) is true when a cancel was accepted).
     type: bool
     default: false
   wait_timeout:
     description:
-      - Seconds to wait with O(wait=true). It bounds the whole task, the cancel's own retries included.
-      - When it passes with something still C(pendingCancel), the task fails naming it (the cancel itself was accepted).
+      - Seconds to wait with O(wait=true), counted from when the cancel was answered. The last poll is at O(wait_timeout),
+        so a cancel that finishes just before it is seen; a poll under way then may finish (each request is bounded by O(timeout)).
+      - The cancel and its retries are bounded by O(timeout_total), not by this; the run takes at most O(timeout_total)
+        plus O(wait_timeout).
+      - From 1 to 86400.
     type: int
     default: 900
 '''

@@ -72,6 +72,22 @@ options:
         it. A C(Retry-After) of 180 seconds or more is not waited for; the request fails and says when to try again.
     type: int
     default: 5
+  timeout_total:
+    description:
+      - Seconds the whole run may take, from the module's start, whatever it does - token requests, reads, listings of
+        any number of pages, C($batch) requests, and every retry and C(Retry-After) wait beneath them. No retry starts
+        whose wait would pass it, and no request runs past it.
+      - When it passes, the module stops and reports what was done before - with
+        O(msgraph.migrations.crosstenant_migration_task_cancel#module:task_ids), a result for every task (those not
+        settled fail, saying why); for a listing, how many pages had been read. The failure says that O(timeout_total)
+        was reached.
+      - It does not bound the wait of O(msgraph.migrations.crosstenant_migration_task_cancel#module:wait=true), which
+        has its own O(msgraph.migrations.crosstenant_migration_task_cancel#module:wait_timeout) starting when the
+        cancel has been answered; a run that waits takes at most O(timeout_total) plus
+        O(msgraph.migrations.crosstenant_migration_task_cancel#module:wait_timeout).
+      - A number greater than 0 and at most 86400, checked before any request.
+    type: float
+    default: 3600
 notes:
   - All options of this group can be set once for a play with C(module_defaults) and the action group
     C(group/msgraph.migrations.graph).

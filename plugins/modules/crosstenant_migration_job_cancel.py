@@ -153,20 +153,62 @@ auth_method:
   type: str
   sample: client_secret
 still_pending:
-  description: With O(wait=true), the job id when the job was still C(pendingCancel) at O(wait_timeout).
+  description: With O(wait=true), the job id when the job was still C(pendingCancel) at O(wait_timeout) (as RV(wait.still_pending)).
   returned: when the wait timed out
   type: list
   elements: str
+wait:
+  description:
+    - With O(wait=true), how the wait ended (the cancels' own results are not changed by it).
+  returned: when the module waited (O(wait=true), not in check mode, something was cancelled or already C(pendingCancel))
+  type: dict
+  contains:
+    status:
+      description:
+        - V(settled) - nothing waited for is C(pendingCancel) any more. V(timed_out) - O(wait_timeout) passed with something
+          still C(pendingCancel) (see RV(wait.still_pending)). V(read_failed) - a read during the wait failed (see RV(wait.error)).
+          Anything but V(settled) fails the task.
+      type: str
+      sample: settled
+    seconds:
+      description: The seconds really waited, to a tenth.
+      type: float
+      sample: 6.1
+    polls:
+      description: How many reads the wait made.
+      type: int
+      sample: 4
+    still_pending:
+      description: What was still C(pendingCancel) at the last successful read.
+      type: list
+      elements: str
+    missing:
+      description: Always empty for a job (a job that is no longer found is a V(read_failed)).
+      type: list
+      elements: str
+    error:
+      description: With V(read_failed), the failed read's error (C(code), C(message), and C(status), C(request_id) or C(kind), C(host)).
+      type: dict
+    message:
+      description: How the wait ended, in words (the failure message when it did not settle).
+      type: str
 '''
 
 from ansible_collections.msgraph.migrations.plugins.module_utils._ansible.argspec import cancel_options, check_wait_options
 from ansible_collections.msgraph.migrations.plugins.module_utils._ansible.module import GraphModule, GraphSession
-from ansible_collections.msgraph.migrations.plugins.module_utils._ansible.results import conclude, job_result
-from ansible_collections.msgraph.migrations.plugins.module_utils._http.retry import NO_DEADLINE, Deadline
+from ansible_collections.msgraph.migrations.plugins.module_utils._ansible.results import (
+    add_failure,
+    add_wait,
+    conclude,
+    deadline_note,
+    job_result,
+    note_deadline,
+)
+from ansible_collections.msgraph.migrations.plugins.module_utils._core.errors import GraphMigrationsError
 from ansible_collections.msgraph.migrations.plugins.module_utils._migration.cancel import CANCELLED, TaskCanceller
 from ansible_collections.msgraph.migrations.plugins.module_utils._migration.jobs import JobCanceller
 from ansible_collections.msgraph.migrations.plugins.module_utils._migration.model import ALREADY_CANCELLED, validate_guid
-from ansible_collections.msgraph.migrations.plugins.module_utils._migration.wait import WaitTimeout, wait_for_job
+from ansible_collections.msgraph.migrations.plugins.module_utils._migration.wait import wait_deadlines, watch_job
 
 
 def main() -> None:
@@ -179,20 +221,25 @@ def main() -> None:
 
     def cancel(session: GraphSession) -> dict:
         job_id = module.context['job_id']
-        deadline = Deadline(params['wait_timeout']) if params['wait'] else NO_DEADLINE
         reader = TaskCanceller(session.client, module.warn)
-        report = JobCanceller(session.client, reader).cancel(job_id, module.check_mode, module.diff_mode, deadline)
-        wait_failure = None
+        try:
+            report = JobCanceller(session.client, reader).cancel(job_id, module.check_mode, module.diff_mode, session.deadline)
+        except GraphMigrationsError as exc:
+            # Before the cancel was sent (check mode, diff mode reads, the token): say when timeout_total cut it short.
+            raise note_deadline(exc, session.deadline)
+        past_deadline = deadline_note(session.deadline)
+        wait = None
         if params['wait'] and not module.check_mode and report.outcome in (CANCELLED, ALREADY_CANCELLED):
-            try:
-                report.job = wait_for_job(lambda: reader.read_job(job_id, deadline), job_id, deadline)
-            except WaitTimeout as exc:
-                report.job, wait_failure = exc.latest, exc
-            report.after = str(report.job.get('status'))
+            poll_deadline, read_deadline = wait_deadlines(session.deadline, params['wait_timeout'])
+            wait = watch_job(lambda: reader.read_job(job_id, read_deadline), job_id, poll_deadline)
+            if isinstance(wait.latest, dict):
+                report.job = wait.latest
+                report.after = str(report.job.get('status'))
         shaped = job_result(report, params['fail_on_conflict'], module.diff_mode, module.check_mode)
-        if wait_failure is not None:
-            shaped.fields['still_pending'] = wait_failure.result['still_pending']
-            shaped.failure = shaped.failure or wait_failure.message
+        if shaped.failure and past_deadline:
+            add_failure(shaped, past_deadline)
+        if wait is not None:
+            add_wait(shaped, wait)
         return conclude(shaped, module.warn)
 
     module.run(cancel, validate=validate)

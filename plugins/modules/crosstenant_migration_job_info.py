@@ -127,6 +127,7 @@ auth_method:
 '''
 
 from ansible_collections.msgraph.migrations.plugins.module_utils._ansible.module import GraphModule, GraphSession
+from ansible_collections.msgraph.migrations.plugins.module_utils._ansible.results import note_deadline
 from ansible_collections.msgraph.migrations.plugins.module_utils._core.errors import GraphMigrationsError
 from ansible_collections.msgraph.migrations.plugins.module_utils._migration.cancel import TaskCanceller, raise_for_reply
 from ansible_collections.msgraph.migrations.plugins.module_utils._migration.jobs import assess_job
@@ -145,9 +146,12 @@ def main() -> None:
         if params['job_id'] is not None:
             jobs = [TaskCanceller(session.client, module.warn).read_job(module.context['job_id'], session.deadline)]
         else:
-            jobs, reply = session.client.list_all(JOBS_PATH, session.deadline)
-            if not reply.ok:
-                raise_for_reply(reply, 'Listing the migration jobs failed', write=False)
+            try:
+                jobs, reply = session.client.list_all(JOBS_PATH, session.deadline)
+                if not reply.ok:
+                    raise_for_reply(reply, 'Listing the migration jobs failed', write=False)
+            except GraphMigrationsError as exc:
+                raise note_deadline(exc, session.deadline, session.client.pages_listed)
             if not all(is_job(job) for job in jobs):
                 raise GraphMigrationsError('Listing the migration jobs returned items that are not jobs; nothing can be judged from them.')
         entries = []

@@ -334,18 +334,61 @@ summary:
   type: dict
   sample: {"cancelled": 18, "already_cancelled": 1, "not_cancellable": 1, "unknown": 0, "not_found": 0, "failed": 0, "total": 20, "in_doubt": 0}
 still_pending:
-  description: With O(wait=true), the tasks still C(pendingCancel) when O(wait_timeout) passed.
+  description: With O(wait=true), the tasks still C(pendingCancel) when O(wait_timeout) passed (as RV(wait.still_pending)).
   returned: when the wait timed out
   type: list
   elements: str
+wait:
+  description:
+    - With O(wait=true), how the wait ended (the cancels' own results are not changed by it).
+  returned: when the module waited (O(wait=true), not in check mode, something was cancelled or already C(pendingCancel))
+  type: dict
+  contains:
+    status:
+      description:
+        - V(settled) - nothing waited for is C(pendingCancel) any more. V(timed_out) - O(wait_timeout) passed with something
+          still C(pendingCancel) (see RV(wait.still_pending)). V(read_failed) - a read during the wait failed (see RV(wait.error)).
+          V(missing) - a task waited for is no longer in the job's listing (see RV(wait.missing)). Anything but V(settled) fails the task.
+      type: str
+      sample: settled
+    seconds:
+      description: The seconds really waited, to a tenth.
+      type: float
+      sample: 6.1
+    polls:
+      description: How many reads the wait made.
+      type: int
+      sample: 4
+    still_pending:
+      description: What was still C(pendingCancel) at the last successful read.
+      type: list
+      elements: str
+    missing:
+      description: The tasks waited for that were not in the job's last listing (whether their cancel finished cannot be told).
+      type: list
+      elements: str
+    error:
+      description: With V(read_failed), the failed read's error (C(code), C(message), and C(status), C(request_id) or C(kind), C(host)).
+      type: dict
+    message:
+      description: How the wait ended, in words (the failure message when it did not settle).
+      type: str
 '''
 
 from ansible_collections.msgraph.migrations.plugins.module_utils._ansible.argspec import cancel_options, check_wait_options
 from ansible_collections.msgraph.migrations.plugins.module_utils._ansible.module import GraphModule, GraphSession
-from ansible_collections.msgraph.migrations.plugins.module_utils._ansible.results import bulk_task_result, conclude, single_task_result
-from ansible_collections.msgraph.migrations.plugins.module_utils._core.errors import OptionError
+from ansible_collections.msgraph.migrations.plugins.module_utils._ansible.results import (
+    add_failure,
+    add_wait,
+    bulk_task_result,
+    conclude,
+    deadline_note,
+    note_deadline,
+    single_task_result,
+)
+from ansible_collections.msgraph.migrations.plugins.module_utils._core.errors import GraphMigrationsError, OptionError
 from ansible_collections.msgraph.migrations.plugins.module_utils._graph.batch import MAX_CONCURRENCY
-from ansible_collections.msgraph.migrations.plugins.module_utils._http.retry import NO_DEADLINE, Deadline
+from ansible_collections.msgraph.migrations.plugins.module_utils._http.retry import Deadline
 from ansible_collections.msgraph.migrations.plugins.module_utils._migration.cancel import CANCELLED, TaskCanceller
 from ansible_collections.msgraph.migrations.plugins.module_utils._migration.model import (
     ALREADY_CANCELLED,
@@ -353,9 +396,21 @@ from ansible_collections.msgraph.migrations.plugins.module_utils._migration.mode
     validate_guid,
     validate_guid_list,
 )
-from ansible_collections.msgraph.migrations.plugins.module_utils._migration.wait import WaitTimeout, wait_for_tasks
+from ansible_collections.msgraph.migrations.plugins.module_utils._migration.wait import WaitReport, wait_deadlines, watch_tasks
 
 MAX_TASK_IDS = 20000
+
+
+def wait_for(canceller: TaskCanceller, job_id: str, ids: list[str], single: bool, run_deadline: Deadline, wait_timeout: int) -> WaitReport:
+    """Wait for ``ids``: one task read per poll for a single task, one listing of the job per poll for many."""
+    poll_deadline, read_deadline = wait_deadlines(run_deadline, wait_timeout)
+    if single:
+        def read() -> dict:
+            return {ids[0]: canceller.read_task(job_id, ids[0], read_deadline)}
+    else:
+        def read() -> dict:
+            return canceller.list_tasks(job_id, read_deadline)
+    return watch_tasks(read, ids, poll_deadline)
 
 
 def main() -> None:
@@ -384,42 +439,36 @@ def main() -> None:
 
     def cancel(session: GraphSession) -> dict:
         job_id = module.context['job_id']
-        deadline = Deadline(params['wait_timeout']) if params['wait'] else NO_DEADLINE
         canceller = TaskCanceller(session.client, module.warn)
-        if params['task_ids'] is None:
-            task_id = module.context['task_id']
-            report = canceller.cancel_one(job_id, task_id, module.check_mode, module.diff_mode, deadline)
-            reports = [report]
-        else:
-            task_ids = validate_guid_list('task_ids', params['task_ids'], MAX_TASK_IDS)
-            reports = canceller.cancel_many(job_id, task_ids, module.check_mode, module.diff_mode, params['batch_concurrency'], deadline)
+        try:
+            if params['task_ids'] is None:
+                reports = [canceller.cancel_one(job_id, module.context['task_id'], module.check_mode, module.diff_mode, session.deadline)]
+            else:
+                task_ids = validate_guid_list('task_ids', params['task_ids'], MAX_TASK_IDS)
+                reports = canceller.cancel_many(job_id, task_ids, module.check_mode, module.diff_mode, params['batch_concurrency'],
+                                                session.deadline)
+        except GraphMigrationsError as exc:
+            # Before any cancel was sent (check mode, diff mode reads, the token): say when timeout_total cut it short.
+            raise note_deadline(exc, session.deadline)
+        past_deadline = deadline_note(session.deadline)
 
         waiting = [report for report in reports if report.outcome in (CANCELLED, ALREADY_CANCELLED)]
-        still_pending = wait_failure = None
+        wait = None
         if params['wait'] and not module.check_mode and waiting:
-            ids = [report.task_id for report in waiting]
-            if len(reports) == 1:
-                def read():
-                    return {ids[0]: canceller.read_task(job_id, ids[0], deadline)}
-            else:
-                def read():
-                    return canceller.list_tasks(job_id, deadline)
-            try:
-                final = wait_for_tasks(read, ids, deadline)
-            except WaitTimeout as exc:
-                final, still_pending, wait_failure = exc.latest, exc.result['still_pending'], exc.message
+            wait = wait_for(canceller, job_id, [report.task_id for report in waiting], len(reports) == 1, session.deadline, params['wait_timeout'])
             for report in waiting:
-                if report.task_id in final:
-                    report.task = final[report.task_id]
+                if report.task_id in wait.last_seen:
+                    report.task = wait.last_seen[report.task_id]
                     report.after = assess_task(report.task).statuses
 
         if params['task_ids'] is None:
             shaped = single_task_result(reports[0], params['fail_on_conflict'], module.diff_mode, module.check_mode)
         else:
             shaped = bulk_task_result(reports, params['fail_on_conflict'], module.diff_mode)
-        if still_pending:
-            shaped.fields['still_pending'] = still_pending
-            shaped.failure = shaped.failure or wait_failure
+        if shaped.failure and past_deadline:
+            add_failure(shaped, past_deadline)
+        if wait is not None:
+            add_wait(shaped, wait)
         return conclude(shaped, module.warn)
 
     module.run(cancel, validate=validate, pool_size=params['batch_concurrency'] if params['task_ids'] is not None else 1)

@@ -189,6 +189,8 @@ auth_method:
 from collections import Counter
 
 from ansible_collections.msgraph.migrations.plugins.module_utils._ansible.module import GraphModule, GraphSession
+from ansible_collections.msgraph.migrations.plugins.module_utils._ansible.results import note_deadline
+from ansible_collections.msgraph.migrations.plugins.module_utils._core.errors import GraphMigrationsError
 from ansible_collections.msgraph.migrations.plugins.module_utils._migration.cancel import TaskCanceller
 from ansible_collections.msgraph.migrations.plugins.module_utils._migration.model import (
     PROGRESS,
@@ -227,7 +229,10 @@ def main() -> None:
         if params['task_id'] is not None:
             tasks = [reader.read_task(job_id, module.context['task_id'], session.deadline)]
         else:
-            tasks = list(reader.list_tasks(job_id, session.deadline).values())
+            try:
+                tasks = list(reader.list_tasks(job_id, session.deadline).values())
+            except GraphMigrationsError as exc:
+                raise note_deadline(exc, session.deadline, session.client.pages_listed)
         counts: Counter = Counter()
         selected = []
         wanted = set(params['state'] or ())

@@ -11,13 +11,14 @@ Documented by the doc fragments ``msgraph.migrations.connection``,
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any, Mapping
 
 from ansible.module_utils.common.parameters import AnsibleFallbackNotFound
 
 from ansible_collections.msgraph.migrations.plugins.module_utils._auth.credentials import AUTH_METHODS
-from ansible_collections.msgraph.migrations.plugins.module_utils._core.errors import OptionError
+from ansible_collections.msgraph.migrations.plugins.module_utils._core.errors import OptionError, clip
 from ansible_collections.msgraph.migrations.plugins.module_utils._core.settings import (
     API_VERSIONS,
     CLOUDS,
@@ -27,6 +28,9 @@ from ansible_collections.msgraph.migrations.plugins.module_utils._core.settings 
 
 DEFAULT_WAIT_TIMEOUT = 900
 MAX_WAIT_TIMEOUT = 86400
+# Every run's deadline: bounds every request, retry and Retry-After beneath it (not the wait, which has wait_timeout).
+DEFAULT_TIMEOUT_TOTAL = 3600
+MAX_TIMEOUT_TOTAL = 86400
 
 # Environment values a fallback could not use, by variable name: reported by the module
 # base as an error naming the variable (a fallback itself cannot fail with a message).
@@ -82,6 +86,7 @@ def graph_argument_spec(**module_options: dict) -> dict:
         ca_path=dict(type='path'),
         timeout=dict(type='float', default=30),
         max_retries=dict(type='int', default=5),
+        timeout_total=dict(type='float', default=DEFAULT_TIMEOUT_TOTAL),
     )
     spec.update(module_options)
     return spec
@@ -100,3 +105,11 @@ def check_wait_options(params: Mapping[str, Any]) -> None:
     """``wait_timeout`` must be usable when the module is to wait."""
     if params['wait'] and not 1 <= params['wait_timeout'] <= MAX_WAIT_TIMEOUT:
         raise OptionError('wait_timeout', 'a number of seconds from 1 to %d, got %d' % (MAX_WAIT_TIMEOUT, params['wait_timeout']))
+
+
+def check_timeout_total(params: Mapping[str, Any]) -> float:
+    """``timeout_total``: a finite number of seconds greater than 0 and at most MAX_TIMEOUT_TOTAL (``inf`` and ``nan`` parse as floats)."""
+    value = params['timeout_total']
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not 0 < value <= MAX_TIMEOUT_TOTAL:
+        raise OptionError('timeout_total', 'a number of seconds greater than 0 and at most %d, got %s' % (MAX_TIMEOUT_TOTAL, clip(value)))
+    return float(value)

@@ -20,7 +20,7 @@ from typing import Any, Callable, NoReturn, Optional
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.msgraph.migrations.plugins.module_utils._ansible.argspec import REJECTED_ENVIRONMENT, graph_argument_spec
+from ansible_collections.msgraph.migrations.plugins.module_utils._ansible.argspec import REJECTED_ENVIRONMENT, check_timeout_total, graph_argument_spec
 from ansible_collections.msgraph.migrations.plugins.module_utils._auth.credentials import create_credential
 from ansible_collections.msgraph.migrations.plugins.module_utils._auth.entra_http import EntraHttpClient
 from ansible_collections.msgraph.migrations.plugins.module_utils._auth.token_cache import open_token_cache
@@ -39,7 +39,7 @@ class GraphSession:
     settings: GraphSettings
     client: GraphClient
     redactor: Redactor
-    # Bounds every request of the run (wait_timeout, when the module waits).
+    # Bounds every request of the run (timeout_total, from the session's start); a wait has its own (wait_timeout).
     deadline: Deadline = NO_DEADLINE
 
 
@@ -90,7 +90,7 @@ class GraphModule:
         except BaseException:
             transport.close()
             raise
-        return GraphSession(settings, client, self.redactor), transport
+        return GraphSession(settings, client, self.redactor, Deadline(check_timeout_total(self.params))), transport
 
     def run(self, work: Callable[[GraphSession], dict[str, Any]], validate: Optional[Callable[[], None]] = None,
             pool_size: int = 1) -> NoReturn:
@@ -102,6 +102,7 @@ class GraphModule:
         if REQUESTS_IMPORT_ERROR:
             self.ansible.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
         try:
+            check_timeout_total(self.params)
             if validate is not None:
                 validate()
             session, transport = self.open_session(pool_size)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from ansible_collections.msgraph.migrations.plugins.module_utils._core.errors import GraphMigrationsError
+from ansible_collections.msgraph.migrations.plugins.module_utils._http.retry import Deadline
 from ansible_collections.msgraph.migrations.plugins.module_utils._migration.cancel import (
     CANCELLED,
     FAILED,
@@ -22,6 +23,7 @@ from ansible_collections.msgraph.migrations.plugins.module_utils._migration.canc
 )
 from ansible_collections.msgraph.migrations.plugins.module_utils._migration.jobs import JobCancelReport
 from ansible_collections.msgraph.migrations.plugins.module_utils._migration.model import NOT_CANCELLABLE
+from ansible_collections.msgraph.migrations.plugins.module_utils._migration.wait import TIMED_OUT, WaitReport
 
 
 @dataclass
@@ -138,6 +140,42 @@ def job_result(report: JobCancelReport, fail_on_conflict: bool, want_diff: bool,
         fields['diff'] = {'before': {'status': report.before}, 'after': {'status': report.after or report.before},
                           'before_header': 'job %s' % report.job_id, 'after_header': 'job %s' % report.job_id}
     return _shape_one(fields, report, fail_on_conflict, check_mode)
+
+
+def add_failure(shaped: Shaped, message: str) -> None:
+    """Fail with ``message`` too: after the failure already there, never instead of it."""
+    shaped.failure = '%s %s' % (shaped.failure, message) if shaped.failure else message
+
+
+def add_wait(shaped: Shaped, wait: WaitReport) -> None:
+    """The wait's facts beside the cancels' results (which stay as they are); a wait that did not settle fails the task."""
+    shaped.fields['wait'] = wait.fields()
+    if wait.status == TIMED_OUT:
+        shaped.fields['still_pending'] = wait.still_pending
+    if wait.failed:
+        add_failure(shaped, wait.message)
+
+
+def deadline_note(deadline: Deadline, pages_listed: Optional[int] = None) -> str:
+    """What to add to a failure when the run's deadline (timeout_total) has passed; '' when it has not.
+
+    ``pages_listed``: for a listing, how many of its pages had been read (nothing of it is returned).
+    """
+    if not deadline.reached:
+        return ''
+    if pages_listed is not None:
+        return ('The run reached timeout_total (%g s) after reading %d page(s) of the listing, and stopped there; nothing is returned. '
+                'Raise timeout_total or rerun later.' % (deadline.seconds or 0, pages_listed))
+    return ('The run reached timeout_total (%g s) and stopped there; what was done before is reported. Raise timeout_total or rerun later.'
+            % (deadline.seconds or 0))
+
+
+def note_deadline(exc: GraphMigrationsError, deadline: Deadline, pages_listed: Optional[int] = None) -> GraphMigrationsError:
+    """``exc``, its message saying that timeout_total stopped the run when it did."""
+    note = deadline_note(deadline, pages_listed)
+    if note:
+        exc.message = '%s %s' % (exc.message, note)
+    return exc
 
 
 def conclude(shaped: Shaped, warn: Any) -> dict[str, Any]:

@@ -160,6 +160,8 @@ class GraphClient:
         self._wall_clock = wall_clock
         self._token: Optional[str] = None
         self._token_lock = threading.Lock()
+        # Pages of collections read so far in this run, for "how far the listing got" when a deadline stops one.
+        self.pages_listed = 0
         origin = urlsplit(settings.graph_endpoint)
         self._origin = (origin.scheme, origin.netloc)
 
@@ -338,6 +340,7 @@ class GraphClient:
                 raise GraphMigrationsError('Listing %s returned more than %d items, the most one listing may hold; the listing was stopped '
                                            'and nothing was judged from it.' % (path, max_items))
             items.extend(page if keep is None else (keep(item) for item in page))
+            self.pages_listed += 1
             link = reply.body.get('@odata.nextLink')
             if not link:
                 return items, reply

@@ -82,7 +82,10 @@ class Deadline:
     def __init__(self, seconds: Optional[float] = None, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self.seconds = seconds
-        self._end = None if seconds is None else clock() + seconds
+        self._start = clock()
+        self._end = None if seconds is None else self._start + seconds
+        # Set when a retry was not sent because its wait would pass this deadline (the run stopped before it expired).
+        self.refused_retry = False
 
     def remaining(self) -> float:
         """Seconds left (infinite without a deadline, never below zero)."""
@@ -90,9 +93,18 @@ class Deadline:
             return math.inf
         return max(0.0, self._end - self._clock())
 
+    def elapsed(self) -> float:
+        """Seconds since the deadline was set (the real time spent under it)."""
+        return self._clock() - self._start
+
     @property
     def expired(self) -> bool:
         return self.remaining() <= 0.0
+
+    @property
+    def reached(self) -> bool:
+        """Whether this deadline stopped something: it has passed, or a retry was not sent because of it."""
+        return self.refused_retry or self.expired
 
     def bound(self, seconds: float) -> float:
         """``seconds``, shortened to what is left."""
@@ -132,5 +144,6 @@ class RetryPolicy:
                                                'try again later' % (retry_after, RETRY_AFTER_LIMIT_SECONDS))
         delay = retry_after if retry_after is not None else backoff_delay(attempt, self.rng)
         if delay >= deadline.remaining():
+            deadline.refused_retry = True
             return RetryDecision(False, reason='the next retry (in %.1f s) would pass the deadline of the task' % delay)
         return RetryDecision(True, delay)
