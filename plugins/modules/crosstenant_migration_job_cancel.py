@@ -207,7 +207,7 @@ from ansible_collections.msgraph.migrations.plugins.module_utils._ansible.result
 from ansible_collections.msgraph.migrations.plugins.module_utils._core.errors import GraphMigrationsError
 from ansible_collections.msgraph.migrations.plugins.module_utils._migration.cancel import CANCELLED, TaskCanceller
 from ansible_collections.msgraph.migrations.plugins.module_utils._migration.jobs import JobCanceller
-from ansible_collections.msgraph.migrations.plugins.module_utils._migration.model import ALREADY_CANCELLED, validate_guid
+from ansible_collections.msgraph.migrations.plugins.module_utils._migration.model import ALREADY_CANCELLED, job_status_text, validate_guid
 from ansible_collections.msgraph.migrations.plugins.module_utils._migration.wait import wait_deadlines, watch_job
 
 
@@ -234,7 +234,7 @@ def main() -> None:
             wait = watch_job(lambda: reader.read_job(job_id, read_deadline), job_id, poll_deadline)
             if isinstance(wait.latest, dict):
                 report.job = wait.latest
-                report.after = str(report.job.get('status'))
+                report.after = job_status_text(report.job)
         shaped = job_result(report, params['fail_on_conflict'], module.diff_mode, module.check_mode)
         if shaped.failure and past_deadline:
             add_failure(shaped, past_deadline)
