@@ -14,7 +14,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import JOB, TASK_ACTIVE, TASK_ACTIVE_2, TASK_COMPLETED, TASK_CANCELLED, base_scenario
-from test_faults import listener  # noqa: F401  pylint: disable=unused-import  (the fixture)
+# The listener fixture: pytest finds it by name.
+from test_faults import listener  # noqa: F401  pylint: disable=unused-import
 
 WAVE = [TASK_ACTIVE, TASK_ACTIVE_2]
 LISTING = {'method': 'GET', 'path': '/users$'}

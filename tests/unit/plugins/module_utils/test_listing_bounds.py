@@ -131,8 +131,8 @@ def test_a_task_listed_twice_alike_is_taken_once():
 
 
 def test_list_tasks_trims_and_indexes_every_page():
-    graph = GraphService().on('GET', TASKS, reply(200, {'value': [dict(task(TASK, Exchange='inProgress'), extra=1)],
-                                                       '@odata.nextLink': GRAPH + '/v1.0' + TASKS + '?$skiptoken=2'}))
+    first_page = {'value': [dict(task(TASK, Exchange='inProgress'), extra=1)], '@odata.nextLink': GRAPH + '/v1.0' + TASKS + '?$skiptoken=2'}
+    graph = GraphService().on('GET', TASKS, reply(200, first_page))
     graph.on('GET', TASKS + '?$skiptoken=2', reply(200, {'value': [task(OTHER.upper(), Exchange='syncing')]}))
     kit = make_client(FakeTransport(handler=graph))
     tasks = TaskCanceller(kit.client, kit.warnings.append).list_tasks(JOB, deadline=client_module.NO_DEADLINE)

@@ -124,7 +124,7 @@ def test_scrubbing_a_5000_task_result_scrubs_each_distinct_string_once(monkeypat
     """No timing asserted: the cost is bounded by scrubbing each distinct string once (about 0.2 s for
     5,000 results on the development machine), not once per occurrence."""
     redactor = scrubber('e2e-Client-Secret-7Qx9', TOKEN, ASSERTION,
-                        '-----BEGIN PRIVATE KEY-----\n' + '\n'.join(secrets.token_urlsafe(48) for _ in range(26)))
+                        '-----BEGIN PRIVATE KEY-----\n' + '\n'.join(secrets.token_urlsafe(48) for _line in range(26)))
     tasks = []
     for _index in range(5000):
         task_id = str(uuid.uuid4())
