@@ -80,11 +80,11 @@ def test_an_unregistered_jwt_cut_at_either_end_is_masked_by_its_shape(shown):
 
 
 @pytest.mark.parametrize('ordinary', [
-    JOB, TASK.upper(), str(uuid.uuid4()),
+    JOB, TASK.upper(), '35817a63-200f-44f5-b68f-1d90d80867c6',
     '2026-12-04T13:06:58.1234567Z', '2026-12-04T13:06:58Z',
     '/v1.0/solutions/migrations/crossTenantMigrationJobs/%s/users/%s/cancel' % (JOB, TASK),
     "https://graph.microsoft.com/v1.0/$metadata#solutions/migrations/crossTenantMigrationJobs('%s')/users/$entity" % JOB,
-    'request-id: %s, client-request-id: %s' % (uuid.uuid4(), uuid.uuid4()),
+    'request-id: 0f1e2d3c-4b5a-4697-8877-a1b2c3d4e5f6, client-request-id: 9a8b7c6d-5e4f-4a3b-9c2d-1e0f2a3b4c5d',
     'Check the task with msgraph.migrations.crosstenant_migration_task_info before sending it again.',
     'The app needs the Graph permission CrossTenantContentMigration.ReadWrite.All, granted with admin consent.',
     'createdBy: migration_administrator.contosoenterprise@contoso.com',
