@@ -9,8 +9,14 @@ envelopes in flight, each sub-request retried by the same rule as a plain reques
 A throttled sub-request (429/503/504 with its own ``Retry-After``) goes into a later
 envelope; a throttled, failed or lost envelope sends all of its sub-requests again.
 Every sub-request ends with exactly one final answer (or none, with the reason),
-and keeps the facts of its attempts: whether one may have been carried out without
-an answer (``in_doubt``) and when the first was sent.
+and keeps the facts of its attempts: whether one reached a server (``reached``),
+whether one may have been carried out without an answer (``in_doubt``) and when
+the first was sent.
+
+A reply is not trusted blindly: an answer missing, malformed or given twice with
+different contents leaves its sub-request in doubt and sends it again (the retry's
+409 is then judged by the evidence rule); an answer for an id that was not asked is
+ignored. Nothing is sent, and nothing waits, past the caller's deadline.
 """
 
 from __future__ import annotations
@@ -22,11 +28,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from ansible_collections.msgraph.migrations.plugins.module_utils._core.errors import GraphMigrationsError
+from ansible_collections.msgraph.migrations.plugins.module_utils._core.errors import GraphMigrationsError, TransportError
 from ansible_collections.msgraph.migrations.plugins.module_utils._graph.client import (
     MAX_BATCH_REQUESTS,
     GraphClient,
+    GraphReply,
     GraphTransportError,
+    TokenRefreshError,
 )
 from ansible_collections.msgraph.migrations.plugins.module_utils._http.retry import (
     NO_DEADLINE,
@@ -65,6 +73,8 @@ class SubResult:
     first_sent_at: float = 0.0
     # Why there is no final answer, or why it was not retried further.
     problem: str = ''
+    # Replies that could not be taken at their word (contradictory or malformed answers), for the message.
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -75,6 +85,15 @@ class BatchStats:
     throttled: int = 0
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """One well-formed sub-response."""
+
+    status: int
+    headers: dict[str, Any]
+    body: Any
+
+
 class _Pending:
     """A sub-request waiting to be sent, and when it may go."""
 
@@ -82,17 +101,21 @@ class _Pending:
         self.request = request
         self.result = result
         self.ready_at = 0.0
+        # What the last attempt met, when it is sent again (for the message if it never is).
+        self.last = ''
 
 
 class BatchRunner:
     """Sends sub-requests through ``$batch`` until each has a final answer or may not be retried."""
 
     def __init__(self, client: GraphClient, concurrency: int = 4, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, wall_clock: Optional[Callable[[], float]] = None) -> None:
         self._client = client
         self._concurrency = max(1, min(concurrency, MAX_CONCURRENCY))
         self._sleep = sleep
         self._clock = clock
+        # Wall-clock time of a first attempt, for the evidence rule (time.time when not given).
+        self._wall_clock = wall_clock
         self._lock = threading.Condition()
         self._queue: deque[_Pending] = deque()
         self._in_flight = 0
@@ -109,34 +132,53 @@ class BatchRunner:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix='msgraph-batch') as pool:
             for future in [pool.submit(self._work, deadline) for _worker in range(workers)]:
                 future.result()
-        if self._abort is not None:
-            for item in self._queue:
-                item.result.problem = 'not sent, because %s' % self._abort.message
+        for item in self._queue:
+            item.result.problem = self._left_over(item)
         return results
+
+    def _left_over(self, item: _Pending) -> str:
+        """Why a sub-request still queued at the end was not sent (again): the run was stopped, or its deadline passed."""
+        again = item.result.attempts > 0
+        if self._abort is not None:
+            why = '%s, because %s' % ('not sent again' if again else 'not sent', self._abort.message)
+        elif again:
+            why = "the task's deadline passed before it could be sent again"
+        else:
+            why = "the task's deadline passed before it was sent"
+        return why + (' (the last attempt met: %s)' % item.last if again and item.last else '')
 
     # ----- scheduling ----------------------------------------------------------------------
 
     def _take(self, deadline: Deadline) -> list[_Pending]:
-        """Up to 20 sub-requests that are due; waits for one when all are held back; [] when done."""
-        with self._lock:
-            while True:
-                if self._abort is not None:
-                    return []
-                if not self._queue:
-                    if self._in_flight == 0:
-                        self._lock.notify_all()
-                        return []
-                    self._lock.wait(0.5)
-                    continue
-                now = self._clock()
-                due = [item for item in self._queue if item.ready_at <= now][:MAX_BATCH_REQUESTS]
-                if due:
-                    for item in due:
-                        self._queue.remove(item)
-                    self._in_flight += 1
+        """Up to 20 sub-requests that are due; waits for one when all are held back; [] when done or out of time."""
+        while True:
+            with self._lock:
+                due, wait = self._due(deadline)
+                if due is not None:
                     return due
-                wait = min(item.ready_at for item in self._queue) - now
-                self._lock.wait(deadline.bound(max(0.01, wait)) or 0.01)
+                if self._in_flight:
+                    # Another envelope may give sub-requests back: be woken by it.
+                    self._lock.wait(wait)
+                    continue
+            # Nothing in flight: only time can make a held-back sub-request due.
+            self._sleep(wait)
+
+    def _due(self, deadline: Deadline) -> tuple[Optional[list[_Pending]], float]:
+        """Under the lock: the sub-requests to send now ([] when there is nothing more to do), or None and how long to wait."""
+        if self._abort is not None or deadline.expired or (not self._queue and self._in_flight == 0):
+            self._lock.notify_all()
+            return [], 0.0
+        if not self._queue:
+            return None, deadline.bound(0.5)
+        now = self._clock()
+        due = [item for item in self._queue if item.ready_at <= now][:MAX_BATCH_REQUESTS]
+        if due:
+            for item in due:
+                self._queue.remove(item)
+            self._in_flight += 1
+            return due, 0.0
+        # Never past the deadline: once it passes, the next look ends the run.
+        return None, deadline.bound(max(0.001, min(item.ready_at for item in self._queue) - now))
 
     def _give_back(self, retry: list[_Pending]) -> None:
         with self._lock:
@@ -152,34 +194,63 @@ class BatchRunner:
             retry: list[_Pending] = []
             try:
                 retry = self._send(batch, deadline)
+            except Exception as exc:  # pylint: disable=broad-exception-caught
+                # A bug must not lose what was sent: report these, stop the rest (never the exception's text: it may quote a request).
+                self._unexpected(batch, exc)
             finally:
                 self._give_back(retry)
+
+    def _unexpected(self, batch: list[_Pending], exc: Exception) -> None:
+        failure = GraphMigrationsError('an unexpected %s in msgraph.migrations stopped the $batch requests; please report it'
+                                       % type(exc).__name__)
+        with self._lock:
+            self._abort = self._abort or failure
+        for item in batch:
+            if item.result.status is None:
+                item.result.in_doubt = True
+                item.result.problem = failure.message + '; this request may have been carried out'
 
     # ----- one envelope --------------------------------------------------------------------
 
     def _send(self, batch: list[_Pending], deadline: Deadline) -> list[_Pending]:
         """Send one envelope; settle each sub-request or return those to send again."""
+        # Hold off while Graph throttles, then look at the clock: what cannot be sent in time goes back unsent.
+        self._client.gate.wait(deadline)
+        if deadline.expired:
+            return batch
         body = {'requests': [{'id': item.request.id, 'method': item.request.method, 'url': item.request.url,
                               **({'body': item.request.body, 'headers': {'Content-Type': 'application/json'}}
                                  if item.request.body is not None else {})} for item in batch]}
         with self._lock:
             self.stats.envelopes += 1
-        sent_at = time.time()
+        sent_at = (self._wall_clock or time.time)()
+        before = [(item.result.attempts, item.result.first_sent_at) for item in batch]
         for item in batch:
             item.result.attempts += 1
             item.result.first_sent_at = item.result.first_sent_at or sent_at
         try:
             envelope = self._client.request('POST', '/$batch', json_body=body, deadline=deadline, retry=False, quiet=True)
         except GraphTransportError as exc:
+            if not exc.reached and exc.cause.kind == TransportError.TIMEOUT and deadline.expired:
+                # The deadline passed before the envelope left: not an attempt.
+                for item, (attempts, first_sent_at) in zip(batch, before):
+                    item.result.attempts, item.result.first_sent_at = attempts, first_sent_at
+                return batch
             for item in batch:
                 item.result.reached = item.result.reached or exc.reached
             return self._envelope_failed(batch, deadline, None, None, exc.in_doubt, str(exc.message), exc.cause.retryable)
+        except TokenRefreshError as exc:
+            # Graph refused the envelope with 401 (so carried out none of it) and no new token came: sent, not cancelled.
+            self._stop(exc)
+            for item in batch:
+                item.result.reached = True
+                item.result.problem = 'sent, but Graph refused the $batch request with 401 and no new token could be had: %s' % exc.message
+            return []
         except GraphMigrationsError as exc:
             # Raised before the envelope was sent (no token): these and the rest are reported as not sent.
-            with self._lock:
-                self._abort = self._abort or exc
+            self._stop(exc)
             for item in batch:
-                item.result.problem = 'not sent, because %s' % exc.message
+                item.result.problem = '%s, because %s' % ('not sent again' if item.result.reached else 'not sent', exc.message)
             return []
         for item in batch:
             item.result.reached = True
@@ -187,28 +258,43 @@ class BatchRunner:
             return self._envelope_failed(batch, deadline, envelope.status, envelope.headers,
                                          may_have_been_carried_out(envelope.status), 'the $batch request was answered %s'
                                          % envelope.describe(), True)
-        answers = self._answers(envelope.body)
+        answers, doubtful = _answers(envelope.body)
+        where = ' (request-id: %s)' % envelope.request_id if envelope.request_id else ''
         retry: list[_Pending] = []
         for item in batch:
             answer = answers.get(item.request.id)
             if answer is None:
-                # The envelope came back without this sub-request's answer: it may have been carried out.
-                item.result.in_doubt = True
-                retry.extend(self._retry_or_settle(item, deadline, None, None,
-                                                   'the $batch reply held no answer for this request (%s)' % envelope.request_id))
-                continue
-            status, headers, sub_body = answer
-            decision = self._client.policy.decide(item.result.attempts - 1, deadline, status, headers)
-            if decision.retry:
-                item.result.in_doubt = item.result.in_doubt or may_have_been_carried_out(status)
-                retry.append(self._hold(item, decision.delay, status))
-                continue
-            item.result.status = status
-            item.result.headers = headers
-            item.result.body = sub_body
-            item.result.request_id = header(headers, 'request-id') or envelope.request_id
-            item.result.problem = decision.reason
+                retry.extend(self._unanswered(item, doubtful.get(item.request.id), where, deadline))
+            else:
+                retry.extend(self._judge(item, answer, envelope, deadline))
         return self._regroup(retry)
+
+    def _stop(self, exc: GraphMigrationsError) -> None:
+        with self._lock:
+            self._abort = self._abort or exc
+
+    def _unanswered(self, item: _Pending, why: Optional[str], where: str, deadline: Deadline) -> list[_Pending]:
+        """A 2xx envelope without an answer to trust for this sub-request: it may have been carried out; sent again ([item]) if allowed."""
+        if why is not None:
+            item.result.notes.append(why + where)
+        item.result.in_doubt = True
+        item.last = why or 'the $batch reply held no answer for this request'
+        return self._retry_or_settle(item, deadline, None, None, item.last + where)
+
+    def _judge(self, item: _Pending, answer: _Answer, envelope: GraphReply, deadline: Deadline) -> list[_Pending]:
+        """One sub-request's answer: final, or sent again ([item])."""
+        # A 500, 502 or 504 may hide a request that was carried out, whether or not it is retried.
+        item.result.in_doubt = item.result.in_doubt or may_have_been_carried_out(answer.status)
+        decision = self._client.policy.decide(item.result.attempts - 1, deadline, answer.status, answer.headers)
+        if decision.retry:
+            item.last = 'HTTP %d' % answer.status
+            return [self._hold(item, decision.delay, answer.status)]
+        item.result.status = answer.status
+        item.result.headers = answer.headers
+        item.result.body = answer.body
+        item.result.request_id = header(answer.headers, 'request-id') or envelope.request_id
+        item.result.problem = decision.reason
+        return []
 
     @staticmethod
     def _regroup(retry: list[_Pending]) -> list[_Pending]:
@@ -219,21 +305,6 @@ class BatchRunner:
             for item in retry:
                 item.ready_at = ready_at
         return retry
-
-    @staticmethod
-    def _answers(body: Any) -> dict[str, tuple[int, dict[str, Any], Any]]:
-        """The well-formed sub-responses of an envelope, by id (malformed ones are left out)."""
-        answers: dict[str, tuple[int, dict[str, Any], Any]] = {}
-        responses = body.get('responses') if isinstance(body, dict) else None
-        for response in responses if isinstance(responses, list) else []:
-            if not isinstance(response, dict):
-                continue
-            sub_id, status = response.get('id'), response.get('status')
-            if not isinstance(sub_id, str) or isinstance(status, bool) or not isinstance(status, int):
-                continue
-            headers = response.get('headers') if isinstance(response.get('headers'), dict) else {}
-            answers[sub_id] = (status, headers, response.get('body'))
-        return answers
 
     def _hold(self, item: _Pending, delay: float, status: Optional[int]) -> _Pending:
         with self._lock:
@@ -260,8 +331,43 @@ class BatchRunner:
         retry: list[_Pending] = []
         for item in batch:
             item.result.in_doubt = item.result.in_doubt or in_doubt
+            item.last = problem
             if retryable:
                 retry.extend(self._retry_or_settle(item, deadline, status, headers, problem))
             else:
                 item.result.problem = problem
         return self._regroup(retry)
+
+
+def _well_formed(response: dict[str, Any]) -> Optional[_Answer]:
+    """The answer a sub-response gives, or None when it is malformed (a status that is no HTTP status)."""
+    status = response.get('status')
+    if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
+        return None
+    headers = response.get('headers') if isinstance(response.get('headers'), dict) else {}
+    return _Answer(status, headers, response.get('body'))
+
+
+def _answers(body: Any) -> tuple[dict[str, _Answer], dict[str, str]]:
+    """The answers of an envelope that can be taken at their word, by id; and the ids whose answers
+    cannot (malformed, or given more than once with different contents), with why.
+
+    An id given twice with the same status and body is one answer. Entries without a string id
+    belong to no request and are left out; so are ids nobody asked for (the caller looks up its own)."""
+    given: dict[str, list[Optional[_Answer]]] = {}
+    responses = body.get('responses') if isinstance(body, dict) else None
+    for response in responses if isinstance(responses, list) else []:
+        if isinstance(response, dict) and isinstance(response.get('id'), str):
+            given.setdefault(response['id'], []).append(_well_formed(response))
+    answers: dict[str, _Answer] = {}
+    doubtful: dict[str, str] = {}
+    for sub_id, entries in given.items():
+        first = entries[0]
+        if any(entry is None for entry in entries):
+            doubtful[sub_id] = 'the $batch reply held a malformed answer for this request'
+        elif first is not None and all((entry.status, entry.body) == (first.status, first.body) for entry in entries if entry is not None):
+            answers[sub_id] = first
+        else:
+            doubtful[sub_id] = ('the $batch reply held %d contradictory answers for this request (%s), so none was taken'
+                                % (len(entries), ', '.join('HTTP %d' % entry.status for entry in entries if entry is not None)))
+    return answers, doubtful

@@ -122,6 +122,16 @@ class GraphTransportError(GraphMigrationsError):
         self.reached = reached
 
 
+class TokenRefreshError(GraphMigrationsError):
+    """Graph refused a request with 401 and no new token could be had: the request reached Graph
+    (which did not carry it out). Keeps the token failure's message and fields."""
+
+    def __init__(self, cause: GraphMigrationsError) -> None:
+        super().__init__(cause.message, **cause.result)
+        self.cause = cause
+        self.reached = True
+
+
 class ThrottleGate:
     """When Graph throttles any request, every sender holds off until the wait is over,
     so concurrency never multiplies the throttling."""
@@ -267,7 +277,10 @@ class GraphClient:
             if raw.status_code == 401 and not refreshed and self._credential.can_refresh:
                 # The token expired or was revoked since it was issued: one fresh token, one more try.
                 refreshed = True
-                self._refresh(token, deadline)
+                try:
+                    self._refresh(token, deadline)
+                except GraphMigrationsError as exc:
+                    raise TokenRefreshError(exc) from None
                 if not quiet:
                     self.warn('%s %s was refused with 401; retried once with a new token.' % (method, shown))
                 continue

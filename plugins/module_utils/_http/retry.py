@@ -35,23 +35,43 @@ BACKOFF_CEILING_SECONDS = 30.0
 
 def parse_retry_after(value: Optional[str], now: Optional[float] = None) -> Optional[float]:
     """Seconds to wait from a Retry-After value: integer, decimal (Graph sends
-    ``2.128``) or HTTP date. None when absent or unreadable."""
+    ``2.128``) or HTTP date. None when absent or unreadable.
+
+    Never below zero; ``inf`` (from ``inf``, ``Infinity``, ``1e999`` or a date far ahead)
+    means "longer than anyone waits", which the retry rule refuses to wait for."""
     if value is None:
         return None
     text = str(value).strip()
     try:
         seconds = float(text)
     except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
+        seconds = _seconds_until(text, now)
+        if seconds is None:
             return None
-        if when is None:
-            return None
-        seconds = when.timestamp() - (time.time() if now is None else now)
     if math.isnan(seconds):
         return None
     return max(0.0, seconds)
+
+
+def _seconds_until(text: str, now: Optional[float]) -> Optional[float]:
+    """Seconds from ``now`` to the HTTP date ``text``; None when it is no date."""
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+        if when is None:
+            return None
+        return when.timestamp() - (time.time() if now is None else now)
+    except (TypeError, ValueError, IndexError, OverflowError, OSError):
+        # A year out of range, an offset of days, a timestamp the platform cannot hold.
+        return None
+
+
+def describe_seconds(seconds: float) -> str:
+    """A wait for messages: ``300 s``, or words when the server asked for no sensible number."""
+    if not math.isfinite(seconds):
+        return 'an unbounded time'
+    if seconds >= 86400 * 365:
+        return 'more than a year'
+    return '%d s' % seconds
 
 
 def header(headers: Optional[Mapping[str, Any]], name: str) -> Optional[str]:
@@ -140,8 +160,8 @@ class RetryPolicy:
             return RetryDecision(False, reason='gave up after %d attempt(s) (max_retries is %d)' % (attempt + 1, self.max_retries))
         retry_after = parse_retry_after(header(headers, 'Retry-After'))
         if retry_after is not None and retry_after >= RETRY_AFTER_LIMIT_SECONDS:
-            return RetryDecision(False, reason='the server asked to wait %d s before retrying, longer than the %d s this collection waits; '
-                                               'try again later' % (retry_after, RETRY_AFTER_LIMIT_SECONDS))
+            return RetryDecision(False, reason='the server asked to wait %s before retrying, longer than the %d s this collection waits; '
+                                               'try again later' % (describe_seconds(retry_after), RETRY_AFTER_LIMIT_SECONDS))
         delay = retry_after if retry_after is not None else backoff_delay(attempt, self.rng)
         if delay >= deadline.remaining():
             deadline.refused_retry = True

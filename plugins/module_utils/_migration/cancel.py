@@ -181,9 +181,11 @@ def refusal_words(status: int, body: Any, is_json: bool) -> str:
 class TaskCanceller:
     """Cancels tasks of one job: one through its own request, several through ``$batch``."""
 
-    def __init__(self, client: GraphClient, warn: Callable[[str], None]) -> None:
+    def __init__(self, client: GraphClient, warn: Callable[[str], None], runner: Callable[[GraphClient, int], BatchRunner] = BatchRunner) -> None:
         self._client = client
         self._warn = warn
+        # Makes the $batch runner (tests give one on a fake clock).
+        self._runner = runner
 
     # ----- reads ---------------------------------------------------------------------------
 
@@ -299,7 +301,7 @@ class TaskCanceller:
                     predict(report, assess_task(report.task, job_blocker, job_doubt))
             return list(reports.values())
 
-        runner = BatchRunner(self._client, concurrency)
+        runner = self._runner(self._client, concurrency)
         answers = runner.run([SubRequest(id=task_id, method='POST', url=task_cancel_path(job_id, task_id)) for task_id in task_ids], deadline)
         if runner.stats.sub_retries or runner.stats.envelope_retries:
             self._warn('Graph throttled or failed part of the $batch requests: %d sub-request(s) and %d $batch request(s) were sent again '
@@ -336,6 +338,8 @@ class TaskCanceller:
                             answer.problem)
         if conflicts:
             self._settle_many(job_id, conflicts, deadline)
+        for task_id, report in reports.items():
+            note_untrusted_replies(report, answers[task_id])
         return list(reports.values())
 
     def _settle_many(self, job_id: str, conflicts: list[tuple[CancelReport, SubResult]], deadline: Deadline) -> None:
@@ -362,6 +366,15 @@ class TaskCanceller:
                 report.message = 'Graph refused the cancel with 409 (%s), but the task is not in the listing of job %s.' % (refusal, job_id)
                 continue
             settle_conflict(report, task, job_blocker, answer.first_sent_at, refusal)
+
+
+def note_untrusted_replies(report: CancelReport, answer: SubResult) -> None:
+    """Say so when an envelope's answers for this task were contradictory or malformed (so none was taken, and it was sent again)."""
+    if not answer.notes:
+        return
+    note = 'Graph\'s $batch reply could not be taken at its word for task %s: %s.' % (report.task_id, '; '.join(answer.notes))
+    report.message = '%s %s' % (report.message, note) if report.message else note
+    report.warnings.append(note)
 
 
 def _sub_error(body: Any) -> dict[str, Any]:
