@@ -106,6 +106,7 @@ def handle(state: State, req: Request, process: Process, record: Record) -> Resp
         if resp.drop:
             dropped.append(sub['id'])
         responses.append(sub_response(sub['id'], resp))
+        responses.extend(sub_response(sub['id'], extra) for extra in resp.duplicates)
     if state.settings['batch_order'] == 'reversed':
         responses.reverse()
     out = json_response(200, {'responses': responses}, PLAIN_JSON)

@@ -15,7 +15,7 @@ from typing import Any, Optional
 from .util import Request, clip
 
 KINDS = ('graph', 'token', 'msi', 'oidc', 'batch')
-ACTIONS = ('drop', 'drop_after_work', 'status_after_work', 'hang', 'expire_tokens', 'trickle', 'oversized', 'echo', 'rewrite', 'rewrite_discovery')
+ACTIONS = ('drop', 'drop_after_work', 'status_after_work', 'hang', 'expire_tokens', 'trickle', 'oversized', 'echo', 'rewrite', 'rewrite_discovery', 'duplicate')
 # What action: rewrite may change in the real reply (see emulator/README.md).
 REWRITE_KEYS = frozenset({'next_link', 'id', 'drop_item_id', 'duplicate_item', 'repeat_item'})
 MAX_CUT_CHARS = 10000
@@ -167,6 +167,8 @@ class FaultRule:  # pylint: disable=too-many-instance-attributes
             raise FaultError('a rule cannot both answer with a status and drop the connection')
         if self.action == 'status_after_work' and self.status is None:
             raise FaultError('action status_after_work needs the status to answer with')
+        if self.action == 'duplicate' and (self.status is None or self.in_batch is not True):
+            raise FaultError('action duplicate needs the status of the second answer and match.in_batch: true')
         if self.body is not None and self.action in ('oversized', 'echo'):
             raise FaultError('action %s makes its own body: body is not allowed' % self.action)
         if self.location is not None and self.action not in (None, 'hang', 'expire_tokens'):
@@ -248,7 +250,7 @@ class FaultRule:  # pylint: disable=too-many-instance-attributes
     @property
     def replies(self) -> bool:
         """Whether the rule answers in place of the real handler (a status or a reply action), without doing the work."""
-        return self.action in REPLY_ACTIONS or (self.status is not None and self.action != 'status_after_work')
+        return self.action in REPLY_ACTIONS or (self.status is not None and self.action not in ('status_after_work', 'duplicate'))
 
     @property
     def reply_status(self) -> int:

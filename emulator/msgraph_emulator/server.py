@@ -506,6 +506,11 @@ class Emulator:  # pylint: disable=too-many-instance-attributes,too-many-public-
             resp = fault_reply(rule, req)
         elif rule.action == 'rewrite':
             resp = rewrite_reply(rule, self._handle(state, req))
+        elif rule.action == 'duplicate':
+            # The work is done and answered; the $batch reply then repeats the id with the rule's answer.
+            resp = self._handle(state, req)
+            description += ' (work answered %d)' % resp.status
+            resp.duplicates.append(fault_reply(rule, req))
         elif rule.action == 'rewrite_discovery':
             resp = entra.rewrite_discovery(req, self._handle(state, req), rule.discovery)
         elif rule.replies:

@@ -179,6 +179,8 @@ class Response:  # pylint: disable=too-many-instance-attributes
     fault: Optional[str] = None
     log_extra: dict[str, Any] = field(default_factory=dict)
     stream: Optional[Stream] = None
+    # More answers with the same id in a $batch reply (fault action duplicate); a top-level reply ignores them.
+    duplicates: list['Response'] = field(default_factory=list)
 
 
 def json_response(status: int, obj: Any, content_type: str = PLAIN_JSON, error_code: Optional[str] = None) -> Response:
