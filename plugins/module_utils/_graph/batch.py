@@ -35,6 +35,7 @@ from ansible_collections.msgraph.migrations.plugins.module_utils._graph.client i
     GraphReply,
     GraphTransportError,
     TokenRefreshError,
+    parse_graph_error,
 )
 from ansible_collections.msgraph.migrations.plugins.module_utils._http.retry import (
     NO_DEADLINE,
@@ -348,11 +349,23 @@ def _well_formed(response: dict[str, Any]) -> Optional[_Answer]:
     return _Answer(status, headers, response.get('body'))
 
 
+def _same_answer(one: _Answer, other: _Answer) -> bool:
+    """Whether two answers for one request say the same: the same status and, for an error, the same
+    Graph error code (its message, date and request-id may differ), else the same body."""
+    if one.status != other.status:
+        return False
+    if one.status >= 400:
+        error = parse_graph_error(one.body)
+        if error is not None:
+            return error[0] == (parse_graph_error(other.body) or (None,))[0]
+    return one.body == other.body
+
+
 def _answers(body: Any) -> tuple[dict[str, _Answer], dict[str, str]]:
     """The answers of an envelope that can be taken at their word, by id; and the ids whose answers
     cannot (malformed, or given more than once with different contents), with why.
 
-    An id given twice with the same status and body is one answer. Entries without a string id
+    An id given twice with the same answer (see _same_answer) is one answer. Entries without a string id
     belong to no request and are left out; so are ids nobody asked for (the caller looks up its own)."""
     given: dict[str, list[Optional[_Answer]]] = {}
     responses = body.get('responses') if isinstance(body, dict) else None
@@ -365,7 +378,7 @@ def _answers(body: Any) -> tuple[dict[str, _Answer], dict[str, str]]:
         first = entries[0]
         if any(entry is None for entry in entries):
             doubtful[sub_id] = 'the $batch reply held a malformed answer for this request'
-        elif first is not None and all((entry.status, entry.body) == (first.status, first.body) for entry in entries if entry is not None):
+        elif first is not None and all(_same_answer(first, entry) for entry in entries if entry is not None):
             answers[sub_id] = first
         else:
             doubtful[sub_id] = ('the $batch reply held %d contradictory answers for this request (%s), so none was taken'

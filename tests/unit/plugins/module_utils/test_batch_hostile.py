@@ -65,6 +65,21 @@ def test_identical_duplicates_are_one_answer():
     assert results['t00'].status == 202 and not results['t00'].in_doubt and results['t00'].notes == []
 
 
+def test_duplicate_errors_with_one_code_are_one_answer_whatever_their_messages():
+    """Two 409 Conflict answers whose message, date and request-id differ say the same: no resend."""
+    batch, kit = runner_over(envelope(entry('t00', 409, graph_error('Conflict', 'Cancel is not possible.')),
+                                      entry('t00', 409, graph_error('Conflict', 'Another wording, another request-id.'))))
+    result = batch.run(cancels(1))['t00']
+    assert len(kit.transport.sent) == 1 and result.status == 409 and not result.in_doubt and result.notes == []
+
+
+def test_duplicate_errors_with_different_codes_contradict():
+    batch, kit = runner_over(envelope(entry('t00', 409, graph_error('Conflict', 'x')), entry('t00', 409, graph_error('Other', 'x'))),
+                             envelope(entry('t00', 409, CONFLICT_BODY)))
+    result = batch.run(cancels(1))['t00']
+    assert len(kit.transport.sent) == 2 and result.in_doubt and 'contradictory answers' in result.notes[0]
+
+
 def test_contradictory_duplicates_are_in_doubt_and_sent_again():
     """202 then 409 for the same id: neither is taken; the retry's answer is final, and the doubt is kept and noted."""
     batch, kit = runner_over(envelope(entry('t00', 202), entry('t00', 409, CONFLICT_BODY)), envelope(entry('t00', 409, CONFLICT_BODY)))
