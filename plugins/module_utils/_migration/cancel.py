@@ -314,7 +314,7 @@ class TaskCanceller:
             report.status_code = answer.status
             report.request_id = answer.request_id
             if answer.status is None:
-                report.message = 'Cancelling task %s got no answer: %s.' % (task_id, answer.problem)
+                report.message = 'Cancelling task %s got no answer: %s.' % (task_id, answer.problem.rstrip('.'))
                 if answer.in_doubt:
                     report.message += ' It may have been carried out. ' + HOW_TO_CHECK
                 continue
