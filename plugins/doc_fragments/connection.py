@@ -88,6 +88,7 @@ options:
       - A number greater than 0 and at most 86400, checked before any request.
     type: float
     default: 3600
+    version_added: 0.3.0
 notes:
   - All options of this group can be set once for a play with C(module_defaults) and the action group
     C(group/msgraph.migrations.graph).

@@ -162,6 +162,7 @@ wait:
     - With O(wait=true), how the wait ended (the cancels' own results are not changed by it).
   returned: when the module waited (O(wait=true), not in check mode, something was cancelled or already C(pendingCancel))
   type: dict
+  version_added: 0.3.0
   contains:
     status:
       description:

@@ -48,7 +48,7 @@ def test_first_run_cancels_and_second_run_is_an_ok_no_op(harness):
     assert [p['path'] for p in posts] == [CANCEL_URL % (JOB, TASK_ACTIVE)] * 2
     for post in posts:
         assert post['authorization'] == 'Bearer'
-        assert post['user_agent'].startswith('msgraph.migrations/0.2.0')
+        assert post['user_agent'].startswith('msgraph.migrations/0.3.0')
         assert post['client_request_id'] and not post['body_present']
     assert posts[0]['client_request_id'] != posts[1]['client_request_id']
 

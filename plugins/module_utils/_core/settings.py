@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from ansible_collections.msgraph.migrations.plugins.module_utils._core.errors import OptionError, clip
 
 COLLECTION_NAME = 'msgraph.migrations'
-COLLECTION_VERSION = '0.2.0'
+COLLECTION_VERSION = '0.3.0'
 
 API_VERSIONS = ('v1.0', 'beta')
 MAX_RETRIES_LIMIT = 10
