@@ -375,12 +375,12 @@ def _answers(body: Any) -> tuple[dict[str, _Answer], dict[str, str]]:
     answers: dict[str, _Answer] = {}
     doubtful: dict[str, str] = {}
     for sub_id, entries in given.items():
-        first = entries[0]
-        if any(entry is None for entry in entries):
+        well_formed = [entry for entry in entries if entry is not None]
+        if len(well_formed) < len(entries):
             doubtful[sub_id] = 'the $batch reply held a malformed answer for this request'
-        elif first is not None and all(_same_answer(first, entry) for entry in entries if entry is not None):
-            answers[sub_id] = first
+        elif all(_same_answer(well_formed[0], entry) for entry in well_formed[1:]):
+            answers[sub_id] = well_formed[0]
         else:
             doubtful[sub_id] = ('the $batch reply held %d contradictory answers for this request (%s), so none was taken'
-                                % (len(entries), ', '.join('HTTP %d' % entry.status for entry in entries if entry is not None)))
+                                % (len(entries), ', '.join('HTTP %d' % entry.status for entry in well_formed)))
     return answers, doubtful
