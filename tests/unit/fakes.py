@@ -249,3 +249,19 @@ def job(status: str = 'inProgress', complete_after: str = '2099-01-01T00:00:00Z'
 
 def graph_error(code: str, message: str) -> dict[str, Any]:
     return {'error': {'code': code, 'message': message, 'innerError': {'request-id': 'inner'}}}
+
+
+class FakeClock:
+    """A monotonic clock that only sleeping moves; records every sleep."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        assert seconds >= 0
+        self.sleeps.append(seconds)
+        self.now += seconds

@@ -16,7 +16,7 @@ from ansible_collections.msgraph.migrations.plugins.module_utils._graph.batch im
 from ansible_collections.msgraph.migrations.plugins.module_utils._graph.client import ThrottleGate
 from ansible_collections.msgraph.migrations.plugins.module_utils._http.retry import Deadline, RetryPolicy
 
-from ansible_collections.msgraph.migrations.tests.unit.fakes import FakeCredential, FakeTransport, graph_error, make_client, reply
+from ansible_collections.msgraph.migrations.tests.unit.fakes import FakeClock, FakeCredential, FakeTransport, graph_error, make_client, reply
 
 CONFLICT_BODY = graph_error('Conflict', 'Cancel is not possible.')
 
@@ -31,22 +31,6 @@ def entry(sub_id, status, body=None):
 
 def envelope(*entries):
     return reply(200, {'responses': list(entries)})
-
-
-class FakeTime:
-    """A monotonic clock that only sleeping moves."""
-
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        assert seconds >= 0
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def runner_over(*outcomes, max_retries=3, credential=None, clock=None):
@@ -159,7 +143,7 @@ def test_a_bug_in_the_middle_reports_every_task_and_stops(monkeypatch):
 
 
 def test_nothing_is_sent_once_the_deadline_has_passed():
-    clock = FakeTime()
+    clock = FakeClock()
     batch, kit = runner_over(clock=clock)
     results = batch.run(cancels(3), Deadline(0, clock=clock))
     assert kit.transport.sent == []
@@ -169,7 +153,7 @@ def test_nothing_is_sent_once_the_deadline_has_passed():
 def test_a_held_back_retry_is_not_sent_after_the_deadline_and_keeps_its_facts():
     """A slow server (2.5 s an envelope), a deadline of 5 s: t00's retry after its 500 (backoff 1 s) is due at 3.5 s, but
     the second envelope ends at 5 s; it is not sent again, keeps its doubt and says what its last attempt met."""
-    clock = FakeTime()
+    clock = FakeClock()
 
     def slow(sent):
         clock.now += 2.5
@@ -196,7 +180,7 @@ def test_a_final_gateway_error_is_in_doubt():
 
 def test_a_throttle_wait_never_runs_past_the_deadline():
     """Retry-After 3, deadline 2: not retried (the reason says so), and nothing slept."""
-    clock = FakeTime()
+    clock = FakeClock()
     batch, kit = runner_over(reply(200, {'responses': [{'id': 't00', 'status': 429, 'headers': {'Retry-After': '3'}, 'body': {}}]}),
                              clock=clock)
     result = batch.run(cancels(1), Deadline(2, clock=clock))['t00']

@@ -24,7 +24,18 @@ from ansible_collections.msgraph.migrations.plugins.module_utils._migration.wait
     wait_for_tasks,
 )
 
-from ansible_collections.msgraph.migrations.tests.unit.fakes import JOB, TASK, FakeTransport, GraphService, graph_error, job, make_client, reply, task
+from ansible_collections.msgraph.migrations.tests.unit.fakes import (
+    JOB,
+    TASK,
+    FakeClock,
+    FakeTransport,
+    GraphService,
+    graph_error,
+    job,
+    make_client,
+    reply,
+    task,
+)
 
 CONFLICT = graph_error('Conflict', 'Cancel is not possible. Current status is completed')
 JOB_ACCEPTED = {'id': JOB, 'displayName': 'Wave 1', 'status': 'pendingCancel', 'message': 'accepted', 'extra': 'not kept'}
@@ -120,21 +131,8 @@ def test_check_mode_reads_the_job_and_posts_nothing(status, outcome, after):
 # ----- waiting ------------------------------------------------------------------------------
 
 
-class Clock:
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 def test_waiting_for_tasks_polls_with_backoff_until_nothing_is_pending_cancel():
-    clock = Clock()
+    clock = FakeClock()
     answers = iter([{TASK: task(Exchange='pendingCancel')}, {TASK: task(Exchange='pendingCancel', Teams='cancelled')},
                     {TASK: task(Exchange='cancelled')}])
     final = wait_for_tasks(lambda: next(answers), [TASK], Deadline(900, clock=clock), sleep=clock.sleep)
@@ -142,13 +140,13 @@ def test_waiting_for_tasks_polls_with_backoff_until_nothing_is_pending_cancel():
 
 
 def test_tasks_missing_from_the_listing_are_not_waited_for():
-    clock = Clock()
+    clock = FakeClock()
     final = wait_for_tasks(lambda: {}, [TASK], Deadline(900, clock=clock), sleep=clock.sleep)
     assert final == {} and clock.sleeps == []
 
 
 def test_waiting_stops_at_wait_timeout_with_what_is_still_pending():
-    clock = Clock()
+    clock = FakeClock()
     ids = ['00000000-0000-0000-0000-%012d' % number for number in range(25)]
     latest = {task_id: task(task_id, Exchange='pendingCancel') for task_id in ids}
     with pytest.raises(WaitTimeout) as caught:
@@ -160,14 +158,14 @@ def test_waiting_stops_at_wait_timeout_with_what_is_still_pending():
 
 
 def test_polls_back_off_to_at_most_the_longest_interval():
-    clock = Clock()
+    clock = FakeClock()
     with pytest.raises(WaitTimeout):
         wait_for_job(lambda: job('pendingCancel'), JOB, Deadline(200, clock=clock), sleep=clock.sleep)
     assert clock.sleeps[:5] == [1.0, 2.0, 4.0, 8.0, LONGEST_POLL_SECONDS] and max(clock.sleeps) == LONGEST_POLL_SECONDS
 
 
 def test_waiting_for_a_job_ends_when_it_is_no_longer_pending_cancel():
-    clock = Clock()
+    clock = FakeClock()
     answers = iter([job('pendingCancel'), job('Cancelled')])
     assert wait_for_job(lambda: next(answers), JOB, Deadline(900, clock=clock), sleep=clock.sleep)['status'] == 'Cancelled'
     with pytest.raises(WaitTimeout, match='this job is still pendingCancel: %s' % JOB):

@@ -24,25 +24,18 @@ from ansible_collections.msgraph.migrations.plugins.module_utils._migration.wait
     watch_tasks,
 )
 
-from ansible_collections.msgraph.migrations.tests.unit.fakes import JOB, TASK, job, task
+from ansible_collections.msgraph.migrations.tests.unit.fakes import JOB, TASK, FakeClock, job, task
 
 OTHER = '0c1f7a2e-5d4b-4f8e-9a3c-2b6d8e1f4a70'
 
 
-class Clock:
-    """A fake monotonic clock; each read can take ``read_seconds``."""
+class Clock(FakeClock):
+    """The fake clock, with reads that can each take ``read_seconds``."""
 
     def __init__(self, read_seconds=0.0):
-        self.now = 0.0
+        super().__init__()
         self.read_seconds = read_seconds
         self.polls = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        assert seconds >= 0
-        self.now += seconds
 
     def reader(self, answer):
         """A read that records when it was sent and answers ``answer(now)``."""
